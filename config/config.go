@@ -1,0 +1,180 @@
+// Package config defines authgate's configuration file: its YAML keys, their
+// defaults, and the rules a configuration must satisfy before it is used.
+//
+// A configuration is read with [Load] (or [Parse]): the YAML is decoded
+// strictly (an unknown key is an error), ${VAR} references in string values
+// are expanded from the environment, defaults are applied, and [Config.Validate]
+// reports every problem at once, each with its YAML line and key path.
+//
+// The structs here are plain data. Everything derived from them at run time
+// (compiled routes, parsed keys, CIDRs) is built by the packages that use it.
+package config
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// Auth modes of a route.
+const (
+	// AuthRequired rejects requests without a valid token.
+	AuthRequired = "required"
+	// AuthOptional forwards anonymous requests, but rejects a token that is
+	// present and invalid.
+	AuthOptional = "optional"
+	// AuthNone forwards every request without looking at tokens. Identity
+	// headers sent by the client are still removed.
+	AuthNone = "none"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// Listen is the address of the traffic listener. Default "127.0.0.1:8000".
+	Listen string `yaml:"listen"`
+	// AdminListen is the address of the admin listener (health, metrics),
+	// kept apart from traffic. Default "127.0.0.1:9191".
+	AdminListen string `yaml:"admin_listen"`
+	// TrustedProxies lists the addresses (IPs or CIDRs) whose X-Forwarded-*
+	// and X-Original-* headers are believed. Default: none.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Realm is the realm named in WWW-Authenticate challenges. Default "authgate".
+	Realm string `yaml:"realm"`
+	// Tokens configures authgate's own access tokens. Optional for a
+	// deployment that only verifies tokens of external issuers.
+	Tokens *Tokens `yaml:"tokens"`
+	// IdentityHeaders maps each header set on forwarded requests to the
+	// claim it carries. Arrays are joined with ",". When absent, the map
+	// returned by DefaultIdentityHeaders is used; when present, it replaces
+	// that map entirely. Every header named here is removed from every
+	// incoming request, in all spellings, before authgate sets its own.
+	IdentityHeaders map[string]string `yaml:"identity_headers"`
+	// Routes are matched in file order; the first match wins. A request
+	// that matches no route is answered 404 and never forwarded.
+	Routes []Route `yaml:"routes"`
+
+	// baseDir is the directory of the file the config was loaded from;
+	// relative file paths in the config are resolved against it.
+	baseDir string
+}
+
+// Tokens configures the access tokens authgate issues and verifies itself.
+type Tokens struct {
+	// Issuer is the "iss" of authgate's tokens, usually its public URL. Required.
+	Issuer string `yaml:"issuer"`
+	// Audience is the "aud" of authgate's tokens. Required.
+	Audience string `yaml:"audience"`
+	// AccessTTL is the lifetime of access tokens. Default 15m, at most 24h.
+	AccessTTL time.Duration `yaml:"access_ttl"`
+	// Leeway is the clock skew tolerated when checking exp, nbf and iat.
+	// Default 30s, at most 5m.
+	Leeway time.Duration `yaml:"leeway"`
+	// SigningKey is the path of the PEM private key that signs tokens
+	// (Ed25519, ECDSA P-256 or RSA ≥ 2048 bits; the algorithm follows from
+	// the key). A relative path is relative to the config file. Required.
+	SigningKey string `yaml:"signing_key"`
+}
+
+// Route is one routing rule: which requests it matches, what identity they
+// need, and which upstream serves them.
+type Route struct {
+	// Name identifies the route in logs and metrics. Required, unique,
+	// lower-case letters, digits, "-" and "_".
+	Name string `yaml:"name"`
+	// Host restricts the route to one host ("api.example.com") or to the
+	// subdomains of one ("*.example.com"). Default: any host.
+	Host string `yaml:"host"`
+	// Path is a path prefix matched on segment boundaries: "/todos" matches
+	// "/todos" and "/todos/1", not "/todosx". Required.
+	Path string `yaml:"path"`
+	// Methods restricts the route to these methods. Default: any method.
+	Methods []string `yaml:"methods"`
+	// Upstream is the base URL requests are forwarded to. Required.
+	Upstream string `yaml:"upstream"`
+	// Auth is one of "required", "optional" or "none". Required: there is
+	// deliberately no default.
+	Auth string `yaml:"auth"`
+	// Roles, when set, require the identity to hold at least one of them.
+	Roles []string `yaml:"roles"`
+	// Scopes, when set, require the identity to hold all of them.
+	Scopes []string `yaml:"scopes"`
+	// Claims, when set, require each claim (a dotted path for nested
+	// claims) to equal the given value; an array claim must contain it.
+	Claims map[string]string `yaml:"claims"`
+	// StripPrefix is removed from the request path before forwarding. It
+	// must be a segment prefix of Path.
+	StripPrefix string `yaml:"strip_prefix"`
+	// PreserveHost forwards the client's Host header instead of the
+	// upstream's host. Default false.
+	PreserveHost bool `yaml:"preserve_host"`
+	// ForwardAuthorization forwards the client's Authorization header to
+	// the upstream. Default false: the upstream sees identity headers only.
+	ForwardAuthorization bool `yaml:"forward_authorization"`
+	// Timeout bounds the wait for the upstream's response headers
+	// (answered 504 when exceeded). Default 30s.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Defaults. They are applied by setDefaults and nowhere else.
+const (
+	DefaultListen      = "127.0.0.1:8000"
+	DefaultAdminListen = "127.0.0.1:9191"
+	DefaultRealm       = "authgate"
+	DefaultAccessTTL   = 15 * time.Minute
+	DefaultLeeway      = 30 * time.Second
+	DefaultTimeout     = 30 * time.Second
+)
+
+// Limits enforced by Validate.
+const (
+	MaxAccessTTL = 24 * time.Hour
+	MaxLeeway    = 5 * time.Minute
+)
+
+// DefaultIdentityHeaders returns the identity headers used when the config
+// names none.
+func DefaultIdentityHeaders() map[string]string {
+	return map[string]string{
+		"X-Auth-Subject":  "sub",
+		"X-Auth-Username": "preferred_username",
+		"X-Auth-Email":    "email",
+		"X-Auth-Roles":    "roles",
+	}
+}
+
+// setDefaults fills every unset key that has a default.
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.AdminListen == "" {
+		c.AdminListen = DefaultAdminListen
+	}
+	if c.Realm == "" {
+		c.Realm = DefaultRealm
+	}
+	if c.IdentityHeaders == nil {
+		c.IdentityHeaders = DefaultIdentityHeaders()
+	}
+	if t := c.Tokens; t != nil {
+		if t.AccessTTL == 0 {
+			t.AccessTTL = DefaultAccessTTL
+		}
+		if t.Leeway == 0 {
+			t.Leeway = DefaultLeeway
+		}
+	}
+	for i := range c.Routes {
+		if c.Routes[i].Timeout == 0 {
+			c.Routes[i].Timeout = DefaultTimeout
+		}
+	}
+}
+
+// ResolvePath returns p resolved against the directory of the config file:
+// absolute paths are returned unchanged.
+func (c *Config) ResolvePath(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.baseDir == "" {
+		return p
+	}
+	return filepath.Join(c.baseDir, p)
+}

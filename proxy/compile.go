@@ -1,0 +1,208 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/proxy/headers"
+	"github.com/authgate/authgate/proxy/identity"
+	"github.com/authgate/authgate/proxy/keys"
+	"github.com/authgate/authgate/proxy/policy"
+	"github.com/authgate/authgate/proxy/route"
+	"github.com/authgate/authgate/proxy/token"
+)
+
+// OwnIssuerName is the issuer name of authgate's own tokens in routes,
+// logs and metrics.
+const OwnIssuerName = "authgate"
+
+// runtime is one compiled configuration. It is immutable once built.
+type runtime struct {
+	realm     string
+	table     *route.Table
+	routes    []*gatewayRoute
+	verifier  *token.Verifier // nil when no route authenticates
+	strip     *headers.Set    // identity headers removed from every request
+	idHeaders []identityHeader
+	trusted   []netip.Prefix
+	transport *transports
+}
+
+// gatewayRoute is one compiled route.
+type gatewayRoute struct {
+	name         string
+	auth         string
+	require      policy.Requirement
+	upstream     *url.URL
+	stripPrefix  string
+	preserveHost bool
+	forwardAuthz bool
+	proxy        http.Handler
+}
+
+type identityHeader struct {
+	name  string // canonical header name
+	claim string
+}
+
+type identityHeaderVal struct {
+	name, value string
+}
+
+func compile(cfg *config.Config, logger *slog.Logger, now func() time.Time) (*runtime, error) {
+	rt := &runtime{realm: cfg.Realm, transport: newTransports()}
+
+	names := make([]string, 0, len(cfg.IdentityHeaders))
+	for h, claim := range cfg.IdentityHeaders {
+		canon := http.CanonicalHeaderKey(h)
+		names = append(names, canon)
+		rt.idHeaders = append(rt.idHeaders, identityHeader{name: canon, claim: claim})
+	}
+	rt.strip = headers.NewSet(names...)
+
+	for _, s := range cfg.TrustedProxies {
+		p, err := parsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %w", err)
+		}
+		rt.trusted = append(rt.trusted, p)
+	}
+
+	if cfg.Tokens != nil {
+		key, err := LoadSigningKey(cfg)
+		if err != nil {
+			return nil, err
+		}
+		own := OwnIssuer(cfg.Tokens, key)
+		if rt.verifier, err = token.NewVerifier([]token.Issuer{own}, now); err != nil {
+			return nil, fmt.Errorf("tokens: %w", err)
+		}
+	}
+
+	rules := make([]route.Rule, len(cfg.Routes))
+	for i := range cfg.Routes {
+		rc := &cfg.Routes[i]
+		rules[i] = route.Rule{Host: rc.Host, Methods: rc.Methods, Prefix: rc.Path}
+		rr, err := rt.compileRoute(rc, logger)
+		if err != nil {
+			return nil, fmt.Errorf("routes[%d] (%s): %w", i, rc.Name, err)
+		}
+		rt.routes = append(rt.routes, rr)
+	}
+	table, err := route.NewTable(rules)
+	if err != nil {
+		return nil, fmt.Errorf("routes: %w", err)
+	}
+	rt.table = table
+	return rt, nil
+}
+
+func (rt *runtime) compileRoute(rc *config.Route, logger *slog.Logger) (*gatewayRoute, error) {
+	up, err := url.Parse(rc.Upstream)
+	if err != nil {
+		return nil, fmt.Errorf("upstream: %w", err)
+	}
+	if rc.Auth != config.AuthNone && rt.verifier == nil {
+		return nil, errors.New("auth needs tokens to be configured")
+	}
+	rr := &gatewayRoute{
+		name:         rc.Name,
+		auth:         rc.Auth,
+		require:      policy.Requirement{Roles: rc.Roles, Scopes: rc.Scopes, Claims: rc.Claims},
+		upstream:     up,
+		stripPrefix:  rc.StripPrefix,
+		preserveHost: rc.PreserveHost,
+		forwardAuthz: rc.ForwardAuthorization,
+	}
+	rr.proxy = rt.newReverseProxy(rr, rt.transport.forTimeout(rc.Timeout), logger)
+	return rr, nil
+}
+
+// LoadSigningKey loads the key named by tokens.signing_key, resolved
+// against the config file's directory.
+func LoadSigningKey(cfg *config.Config) (*keys.Key, error) {
+	if cfg.Tokens == nil {
+		return nil, errors.New("tokens: not configured")
+	}
+	key, err := keys.LoadFile(cfg.ResolvePath(cfg.Tokens.SigningKey))
+	if err != nil {
+		return nil, fmt.Errorf("tokens.signing_key: %w", err)
+	}
+	return key, nil
+}
+
+// OwnIssuer returns the verification rules of authgate's own tokens: exact
+// issuer and audience, the key's algorithm only, and typ at+jwt.
+func OwnIssuer(t *config.Tokens, ks ...*keys.Key) token.Issuer {
+	return token.Issuer{
+		Name:       OwnIssuerName,
+		Issuer:     t.Issuer,
+		Audience:   []string{t.Audience},
+		Algorithms: token.Algorithms(ks...),
+		Types:      []string{token.TypeAccessToken},
+		Leeway:     t.Leeway,
+		Keys:       token.StaticKeys(ks...),
+	}
+}
+
+// identityHeaders renders the configured identity headers from id's
+// verified claims. A claim that would not be a safe header value (CR, LF,
+// control characters) fails the request rather than being forwarded.
+func (rt *runtime) identityHeaders(id *identity.Identity) ([]identityHeaderVal, error) {
+	out := make([]identityHeaderVal, 0, len(rt.idHeaders))
+	for _, h := range rt.idHeaders {
+		var v string
+		var ok bool
+		if h.claim == "sub" {
+			v, ok = id.Subject, true
+		} else {
+			v, ok = id.ClaimString(h.claim)
+		}
+		if !ok || v == "" {
+			continue
+		}
+		if !headers.ValidValue(v) {
+			return nil, fmt.Errorf("%w: claim %s is not a valid header value", token.ErrInvalid, h.claim)
+		}
+		out = append(out, identityHeaderVal{name: h.name, value: v})
+	}
+	return out, nil
+}
+
+func (rt *runtime) isTrusted(remoteAddr string) bool {
+	if len(rt.trusted) == 0 {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	addr := ap.Addr().Unmap()
+	for _, p := range rt.trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+func (rt *runtime) closeIdle() { rt.transport.closeIdle() }
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}

@@ -1,0 +1,140 @@
+// Package proxy is authgate's traffic handler: it matches each request to a
+// route, authenticates the bearer token the route asks for, checks the
+// route's requirements, and forwards the request with identity headers to
+// the route's upstream through httputil.ReverseProxy.
+//
+// A Gateway compiles its configuration once into an immutable runtime (route
+// table, verifier, reverse proxies) and reads it per request through an
+// atomic pointer, so requests never take a lock and Reload swaps a new
+// configuration in without disturbing requests in flight.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/proxy/identity"
+	"github.com/authgate/authgate/proxy/respond"
+	"github.com/authgate/authgate/proxy/route"
+	"github.com/authgate/authgate/proxy/token"
+)
+
+// Options are a Gateway's dependencies beyond its configuration.
+type Options struct {
+	// Logger receives operational messages (upstream errors, reloads). Nil
+	// discards them.
+	Logger *slog.Logger
+	// Now is the clock for token expiry. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Gateway is an http.Handler that authenticates and forwards requests per
+// the configured routes. It is safe for concurrent use.
+type Gateway struct {
+	rt     atomic.Pointer[runtime]
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// New compiles cfg, which must have passed Validate (config.Load does
+// that), and returns a Gateway serving it. Errors name the config key at
+// fault, such as an unreadable signing key.
+func New(cfg *config.Config, opts Options) (*Gateway, error) {
+	g := &Gateway{logger: opts.Logger, now: opts.Now}
+	if g.logger == nil {
+		g.logger = slog.New(slog.DiscardHandler)
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if err := g.Reload(cfg); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Reload compiles cfg and, only if that succeeds, makes it the
+// configuration for new requests. Requests in flight finish on the
+// configuration they started with.
+func (g *Gateway) Reload(cfg *config.Config) error {
+	rt, err := compile(cfg, g.logger, g.now)
+	if err != nil {
+		return err
+	}
+	if old := g.rt.Swap(rt); old != nil {
+		// Idle upstream connections of the old routes are closed once no
+		// new request can pick them; busy ones close when their request ends.
+		old.closeIdle()
+	}
+	return nil
+}
+
+// forwarding is what ServeHTTP decided about a request, handed to Rewrite
+// through the request context.
+type forwarding struct {
+	path    string              // canonical request path
+	id      *identity.Identity  // nil for anonymous requests
+	headers []identityHeaderVal // identity headers to set upstream
+}
+
+type forwardingKey struct{}
+
+// ServeHTTP routes, authenticates, authorizes and forwards one request.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := g.rt.Load()
+	p, err := route.CleanPath(r.URL.Path)
+	if err != nil {
+		respond.Error(w, http.StatusBadRequest, "invalid request path")
+		return
+	}
+	i := rt.table.Match(r.Host, r.Method, p)
+	if i < 0 {
+		respond.Error(w, http.StatusNotFound, "no route for this request")
+		return
+	}
+	rr := rt.routes[i]
+	id, err := rt.authenticate(r, rr)
+	if err != nil {
+		respond.Deny(w, rt.realm, err)
+		return
+	}
+	fw := &forwarding{path: p, id: id}
+	if id != nil {
+		if fw.headers, err = rt.identityHeaders(id); err != nil {
+			respond.Deny(w, rt.realm, err)
+			return
+		}
+	}
+	ctx := context.WithValue(r.Context(), forwardingKey{}, fw)
+	rr.proxy.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// authenticate applies the route's auth mode. It returns a nil identity for
+// an anonymous request the route lets through.
+func (rt *runtime) authenticate(r *http.Request, rr *gatewayRoute) (*identity.Identity, error) {
+	if rr.auth == config.AuthNone {
+		return nil, nil
+	}
+	raw, err := token.FromHeader(r.Header)
+	if err != nil {
+		if rr.auth == config.AuthOptional && errors.Is(err, token.ErrMissing) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	id, err := rt.verifier.Verify(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := rr.require.Check(id); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+var _ http.Handler = (*Gateway)(nil)

@@ -1,0 +1,143 @@
+package route
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestCleanPath(t *testing.T) {
+	long := "/" + strings.Repeat("a", maxPathLen)
+	tests := []struct {
+		name    string
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{name: "root", in: "/", want: "/"},
+		{name: "already canonical", in: "/todos/1", want: "/todos/1"},
+		{name: "leading double slash", in: "//todos", want: "/todos"},
+		{name: "inner double slash", in: "/todos//1", want: "/todos/1"},
+		{name: "only slashes", in: "///", want: "/"},
+		{name: "dot segment", in: "/todos/./1", want: "/todos/1"},
+		{name: "dot dot segment", in: "/a/../todos", want: "/todos"},
+		{name: "dot dot above root", in: "/../../todos", want: "/todos"},
+		{name: "dot dot to root", in: "/a/..", want: "/"},
+		{name: "dot dot to root with slash", in: "/a/../", want: "/"},
+		{name: "trailing dot dot", in: "/a/b/..", want: "/a"},
+		{name: "trailing dot", in: "/a/.", want: "/a"},
+		{name: "trailing dot slash", in: "/a/./", want: "/a/"},
+		{name: "trailing slash kept", in: "/todos/", want: "/todos/"},
+		{name: "trailing double slash", in: "/todos//", want: "/todos/"},
+		{name: "unrooted", in: "todos", want: "/todos"},
+		{name: "unrooted dot dot", in: "../todos", want: "/todos"},
+		{name: "lone dot", in: ".", want: "/"},
+		{name: "lone dot dot", in: "..", want: "/"},
+		{name: "decoded slash is separator", in: "/a/..//admin", want: "/admin"},
+		{name: "dots in names kept", in: "/.well-known/...x/a..b/.x", want: "/.well-known/...x/a..b/.x"},
+		{name: "triple dot kept", in: "/a/.../b", want: "/a/.../b"},
+		{name: "unicode segments kept", in: "/café/日本語/../ü", want: "/café/ü"},
+		{name: "percent kept literally", in: "/a/%2e%2e/b", want: "/a/%2e%2e/b"},
+		{name: "semicolon in name kept", in: "/a;v=1/b", want: "/a;v=1/b"},
+		{name: "max length", in: long[:maxPathLen], want: long[:maxPathLen]},
+
+		{name: "empty", in: "", wantErr: true},
+		{name: "backslash", in: "/a\\b", wantErr: true},
+		{name: "backslash dot dot", in: "/a/..\\admin", wantErr: true},
+		{name: "nul", in: "/a\x00", wantErr: true},
+		{name: "newline", in: "/a\nb", wantErr: true},
+		{name: "tab", in: "/a\tb", wantErr: true},
+		{name: "carriage return", in: "/a\r", wantErr: true},
+		{name: "del", in: "/a\x7f", wantErr: true},
+		{name: "too long", in: long, wantErr: true},
+		{name: "dot dot with parameters", in: "/public/..;/admin", wantErr: true},
+		{name: "dot dot with named parameter", in: "/public/..;x=1/admin", wantErr: true},
+		{name: "dot with parameters", in: "/.;/admin", wantErr: true},
+		{name: "unrooted dot dot with parameters", in: "..;/admin", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := CleanPath(tt.in)
+			if tt.wantErr {
+				if !errors.Is(err, ErrBadPath) {
+					t.Fatalf("CleanPath(%q) = %q, %v; want error wrapping ErrBadPath", tt.in, got, err)
+				}
+				if got != "" {
+					t.Errorf("CleanPath(%q) returned %q with its error; want \"\"", tt.in, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("CleanPath(%q) error: %v", tt.in, err)
+			}
+			if got != tt.want {
+				t.Errorf("CleanPath(%q) = %q; want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCleanPathErrorText(t *testing.T) {
+	_, err := CleanPath("/a\\b")
+	if err == nil || !strings.Contains(err.Error(), "backslash") {
+		t.Errorf("CleanPath(%q) error = %v; want it to give the reason", "/a\\b", err)
+	}
+}
+
+func TestCleanPathCanonicalDoesNotAllocate(t *testing.T) {
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := CleanPath("/api/v1/todos/123/"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("CleanPath of a canonical path allocated %v times; want 0", allocs)
+	}
+}
+
+func TestStripPrefix(t *testing.T) {
+	tests := []struct {
+		name   string
+		p      string
+		prefix string
+		want   string
+	}{
+		{name: "child", p: "/api/x", prefix: "/api", want: "/x"},
+		{name: "exact", p: "/api", prefix: "/api", want: "/"},
+		{name: "exact with trailing slash", p: "/api/", prefix: "/api", want: "/"},
+		{name: "deep child keeps trailing slash", p: "/api/x/y/", prefix: "/api", want: "/x/y/"},
+		{name: "multi segment prefix", p: "/api/v1/todos", prefix: "/api/v1", want: "/todos"},
+		{name: "prefix with trailing slash", p: "/api/x", prefix: "/api/", want: "/x"},
+		{name: "prefix with trailing slash exact", p: "/api/", prefix: "/api/", want: "/"},
+		{name: "root prefix", p: "/api/x", prefix: "/", want: "/api/x"},
+		{name: "root path root prefix", p: "/", prefix: "/", want: "/"},
+		{name: "not on segment boundary", p: "/apix/y", prefix: "/api", want: "/apix/y"},
+		{name: "not a prefix", p: "/other", prefix: "/api", want: "/other"},
+		{name: "prefix longer than path", p: "/api", prefix: "/api/v1", want: "/api"},
+		{name: "empty prefix", p: "/api", prefix: "", want: "/api"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := StripPrefix(tt.p, tt.prefix); got != tt.want {
+				t.Errorf("StripPrefix(%q, %q) = %q; want %q", tt.p, tt.prefix, got, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkCleanPath(b *testing.B) {
+	for _, bc := range []struct{ name, p string }{
+		{"canonical", "/api/v1/todos/123"},
+		{"dirty", "//api/./v1/../v1/todos//123/"},
+	} {
+		p := bc.p
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := CleanPath(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,246 @@
+package token
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authgate/authgate/proxy/identity"
+)
+
+// maxKIDBytes bounds a "kid" header before it is used or logged.
+const maxKIDBytes = 256
+
+// Issuer is one trusted token issuer: whose tokens are accepted and by
+// which rules they are verified.
+type Issuer struct {
+	// Name identifies the issuer in config, routes, logs and metrics
+	// ("authgate" for authgate's own tokens).
+	Name string
+	// Issuer is the exact "iss" its tokens carry. Required.
+	Issuer string
+	// Audience: the token's "aud" must contain one of these. Required.
+	Audience []string
+	// Algorithms is the allow-list of "alg" values (RFC 8725 §3.1).
+	// Required; Keys must only return keys of matching type.
+	Algorithms []string
+	// Types lists the accepted "typ" header values, compared
+	// case-insensitively with an optional "application/" prefix (RFC 7515
+	// §4.1.9). Empty accepts any typ, including none.
+	Types []string
+	// Leeway is the clock skew tolerated on exp, nbf and iat.
+	Leeway time.Duration
+	// Keys returns the verification key for a token. It is called only after
+	// the token's alg passed Algorithms, and must bind key type to alg.
+	Keys jwt.Keyfunc
+	// SubjectClaim, RolesClaim and ScopesClaim name the claims (dotted paths
+	// allowed) that carry the subject, roles and scopes. Defaults: "sub",
+	// "roles", and "scope" falling back to "scp".
+	SubjectClaim, RolesClaim, ScopesClaim string
+}
+
+// Verifier verifies bearer tokens against a fixed set of trusted issuers.
+// Build one per configuration with NewVerifier; it is immutable and safe for
+// concurrent use.
+type Verifier struct {
+	byIss  map[string]*issuerVerifier
+	single *issuerVerifier // set when there is exactly one issuer
+}
+
+type issuerVerifier struct {
+	Issuer
+	parser *jwt.Parser
+	keys   jwt.Keyfunc
+}
+
+// NewVerifier builds the parsers of every issuer once. now is the clock used
+// for exp, nbf and iat (time.Now in production).
+func NewVerifier(issuers []Issuer, now func() time.Time) (*Verifier, error) {
+	if len(issuers) == 0 {
+		return nil, errors.New("token: no issuers")
+	}
+	v := &Verifier{byIss: make(map[string]*issuerVerifier, len(issuers))}
+	for _, is := range issuers {
+		switch {
+		case is.Issuer == "":
+			return nil, fmt.Errorf("token: issuer %q: empty iss", is.Name)
+		case len(is.Audience) == 0:
+			return nil, fmt.Errorf("token: issuer %q: no audience", is.Name)
+		case len(is.Algorithms) == 0:
+			return nil, fmt.Errorf("token: issuer %q: no algorithms", is.Name)
+		case is.Keys == nil:
+			return nil, fmt.Errorf("token: issuer %q: no keys", is.Name)
+		}
+		if _, dup := v.byIss[is.Issuer]; dup {
+			return nil, fmt.Errorf("token: issuer %q: iss %q is configured twice", is.Name, is.Issuer)
+		}
+		if is.SubjectClaim == "" {
+			is.SubjectClaim = "sub"
+		}
+		if is.RolesClaim == "" {
+			is.RolesClaim = "roles"
+		}
+		iv := &issuerVerifier{Issuer: is}
+		iv.parser = jwt.NewParser(
+			jwt.WithValidMethods(is.Algorithms),
+			jwt.WithIssuer(is.Issuer),
+			jwt.WithAudience(is.Audience...),
+			jwt.WithLeeway(is.Leeway),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithStrictDecoding(),
+			jwt.WithTimeFunc(now),
+		)
+		iv.keys = iv.keyfunc
+		v.byIss[is.Issuer] = iv
+	}
+	if len(issuers) == 1 {
+		v.single = v.byIss[issuers[0].Issuer]
+	}
+	return v, nil
+}
+
+// Verify checks raw and returns the identity it proves. Any failure is an
+// error wrapping ErrExpired (authentic but expired, and nothing else wrong)
+// or ErrInvalid; the wrapped detail is for logs.
+func (v *Verifier) Verify(raw string) (*identity.Identity, error) {
+	if len(raw) > MaxTokenBytes {
+		return nil, fmt.Errorf("%w: token longer than %d bytes", ErrInvalid, MaxTokenBytes)
+	}
+	iv := v.single
+	if iv == nil {
+		iss, err := peekIssuer(raw)
+		if err != nil {
+			return nil, err
+		}
+		if iv = v.byIss[iss]; iv == nil {
+			return nil, fmt.Errorf("%w: issuer is not trusted", ErrInvalid)
+		}
+	}
+	claims := jwt.MapClaims{}
+	if _, err := iv.parser.ParseWithClaims(raw, claims, iv.keys); err != nil {
+		if onlyExpired(err) {
+			return nil, fmt.Errorf("%w: %w", ErrExpired, err)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return iv.identity(claims)
+}
+
+// keyfunc applies the header rules golang-jwt leaves to the caller, then
+// asks the issuer's key source.
+func (iv *issuerVerifier) keyfunc(t *jwt.Token) (any, error) {
+	if _, ok := t.Header["crit"]; ok {
+		return nil, errors.New("crit header is not supported")
+	}
+	if kid, ok := t.Header["kid"]; ok {
+		s, isString := kid.(string)
+		if !isString || s == "" || len(s) > maxKIDBytes {
+			return nil, errors.New("kid is not a short string")
+		}
+	}
+	if len(iv.Types) > 0 {
+		typ, _ := t.Header["typ"].(string)
+		if !typeAccepted(typ, iv.Types) {
+			return nil, errors.New("typ header is not accepted")
+		}
+	}
+	return iv.Keys(t)
+}
+
+func typeAccepted(typ string, accepted []string) bool {
+	typ = trimApplication(typ)
+	for _, a := range accepted {
+		if strings.EqualFold(typ, trimApplication(a)) {
+			return true
+		}
+	}
+	return false
+}
+
+func trimApplication(typ string) string {
+	if len(typ) > len("application/") && strings.EqualFold(typ[:len("application/")], "application/") {
+		return typ[len("application/"):]
+	}
+	return typ
+}
+
+// claimErrors are the claim failures other than expiry; a token with any of
+// them is reported invalid even when it is also expired.
+var claimErrors = []error{
+	jwt.ErrTokenInvalidAudience, jwt.ErrTokenInvalidIssuer, jwt.ErrTokenNotValidYet,
+	jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenRequiredClaimMissing,
+	jwt.ErrTokenInvalidSubject, jwt.ErrTokenInvalidId,
+}
+
+func onlyExpired(err error) bool {
+	if !errors.Is(err, jwt.ErrTokenExpired) {
+		return false
+	}
+	for _, e := range claimErrors {
+		if errors.Is(err, e) {
+			return false
+		}
+	}
+	return true
+}
+
+// identity builds the Identity of verified claims.
+func (iv *issuerVerifier) identity(claims jwt.MapClaims) (*identity.Identity, error) {
+	id := &identity.Identity{Issuer: iv.Name, Claims: claims}
+	sub, _ := id.Claim(iv.SubjectClaim)
+	s, ok := sub.(string)
+	if !ok || s == "" {
+		return nil, fmt.Errorf("%w: no subject claim %q", ErrInvalid, iv.SubjectClaim)
+	}
+	id.Subject = s
+	if v, ok := id.Claim(iv.RolesClaim); ok {
+		id.Roles = identity.Strings(v)
+	}
+	scopes := iv.ScopesClaim
+	if scopes == "" {
+		scopes = "scope"
+		if _, ok := claims["scope"]; !ok {
+			scopes = "scp"
+		}
+	}
+	if v, ok := id.Claim(scopes); ok {
+		id.Scopes = identity.Scopes(v)
+	}
+	id.TokenID, _ = claims["jti"].(string)
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		id.ExpiresAt = exp.Time
+	}
+	return id, nil
+}
+
+// peekIssuer reads "iss" from an unverified token, only to choose which
+// issuer's rules and keys verify it (RFC 8725 §3.8). Nothing else of the
+// unverified payload is used.
+func peekIssuer(raw string) (string, error) {
+	first := strings.IndexByte(raw, '.')
+	if first < 0 {
+		return "", fmt.Errorf("%w: not a JWS compact serialization", ErrInvalid)
+	}
+	rest := raw[first+1:]
+	second := strings.IndexByte(rest, '.')
+	if second < 0 {
+		return "", fmt.Errorf("%w: not a JWS compact serialization", ErrInvalid)
+	}
+	payload, err := base64.RawURLEncoding.Strict().DecodeString(rest[:second])
+	if err != nil {
+		return "", fmt.Errorf("%w: payload is not base64url", ErrInvalid)
+	}
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	if err := json.Unmarshal(payload, &c); err != nil || c.Iss == "" {
+		return "", fmt.Errorf("%w: no iss claim", ErrInvalid)
+	}
+	return c.Iss, nil
+}
