@@ -48,6 +48,13 @@ type Config struct {
 	// that map entirely. Every header named here is removed from every
 	// incoming request, in all spellings, before authgate sets its own.
 	IdentityHeaders map[string]string `yaml:"identity_headers"`
+	// Store is where accounts and refresh tokens live:
+	// "sqlite:PATH" (relative to the config file) for the embedded store.
+	// Required when accounts are served.
+	Store string `yaml:"store"`
+	// Accounts, when present, serves signup, login, refresh and logout.
+	// Needs tokens and store.
+	Accounts *Accounts `yaml:"accounts"`
 	// Routes are matched in file order; the first match wins. A request
 	// that matches no route is answered 404 and never forwarded.
 	Routes []Route `yaml:"routes"`
@@ -70,8 +77,47 @@ type Tokens struct {
 	Leeway time.Duration `yaml:"leeway"`
 	// SigningKey is the path of the PEM private key that signs tokens
 	// (Ed25519, ECDSA P-256 or RSA ≥ 2048 bits; the algorithm follows from
-	// the key). A relative path is relative to the config file. Required.
+	// the key). A relative path is relative to the config file. Exactly one
+	// of SigningKey and HMACSecret is required.
 	SigningKey string `yaml:"signing_key"`
+	// HMACSecret signs tokens with HS256 instead; at least 32 bytes, best
+	// given as ${VAR}. Prefer an asymmetric key: an HMAC secret cannot be
+	// published, so other verifiers cannot check the tokens.
+	HMACSecret string `yaml:"hmac_secret"`
+	// VerificationKeys are PEM private keys that no longer sign but still
+	// verify, and are still published: rotate keys without logging users out.
+	VerificationKeys []string `yaml:"verification_keys"`
+}
+
+// Accounts configures the account endpoints authgate serves itself.
+type Accounts struct {
+	// Signup is "open" (anyone may sign up) or "closed" (operators create
+	// users with 'authgate users add'). Default "closed".
+	Signup string `yaml:"signup"`
+	// PathPrefix is where the endpoints live. Default "/auth".
+	PathPrefix string `yaml:"path_prefix"`
+	// DefaultRoles are given to users who sign up. Default [user].
+	DefaultRoles []string `yaml:"default_roles"`
+	// PasswordMinLength is the minimum password length in characters.
+	// Default 8; between 1 and 64.
+	PasswordMinLength int `yaml:"password_min_length"`
+	// RefreshTTL is the absolute lifetime of a login's refresh tokens.
+	// Default 720h (30 days).
+	RefreshTTL time.Duration `yaml:"refresh_ttl"`
+	// RefreshIdle ends a login whose refresh token is unused this long.
+	// Default 168h (7 days).
+	RefreshIdle time.Duration `yaml:"refresh_idle"`
+	// RefreshGrace lets the immediately previous refresh token be presented
+	// again for this long after it was rotated (two tabs refreshing at
+	// once). Default 0: any reuse revokes the login.
+	RefreshGrace time.Duration `yaml:"refresh_grace"`
+	// Cookie, when true, hands the refresh token out in a __Host- cookie
+	// (HttpOnly, Secure, SameSite=Strict, Path = the refresh endpoint)
+	// instead of the response body; cookie refreshes need the CSRF token.
+	Cookie bool `yaml:"cookie"`
+	// HashConcurrency bounds concurrent password hashes (each takes about
+	// 19 MiB). Default 4.
+	HashConcurrency int `yaml:"hash_concurrency"`
 }
 
 // Route is one routing rule: which requests it matches, what identity they
@@ -122,6 +168,19 @@ const (
 	DefaultAccessTTL   = 15 * time.Minute
 	DefaultLeeway      = 30 * time.Second
 	DefaultTimeout     = 30 * time.Second
+
+	DefaultSignup            = SignupClosed
+	DefaultAccountsPrefix    = "/auth"
+	DefaultPasswordMinLength = 8
+	DefaultRefreshTTL        = 30 * 24 * time.Hour
+	DefaultRefreshIdle       = 7 * 24 * time.Hour
+	DefaultHashConcurrency   = 4
+)
+
+// Signup modes.
+const (
+	SignupOpen   = "open"
+	SignupClosed = "closed"
 )
 
 // Limits enforced by Validate.
@@ -161,6 +220,29 @@ func (c *Config) setDefaults() {
 		}
 		if t.Leeway == 0 {
 			t.Leeway = DefaultLeeway
+		}
+	}
+	if a := c.Accounts; a != nil {
+		if a.Signup == "" {
+			a.Signup = DefaultSignup
+		}
+		if a.PathPrefix == "" {
+			a.PathPrefix = DefaultAccountsPrefix
+		}
+		if a.DefaultRoles == nil {
+			a.DefaultRoles = []string{"user"}
+		}
+		if a.PasswordMinLength == 0 {
+			a.PasswordMinLength = DefaultPasswordMinLength
+		}
+		if a.RefreshTTL == 0 {
+			a.RefreshTTL = DefaultRefreshTTL
+		}
+		if a.RefreshIdle == 0 {
+			a.RefreshIdle = DefaultRefreshIdle
+		}
+		if a.HashConcurrency == 0 {
+			a.HashConcurrency = DefaultHashConcurrency
 		}
 	}
 	for i := range c.Routes {

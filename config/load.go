@@ -61,8 +61,16 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	cfg := new(Config)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
+	var decodeProblems []Problem
 	if err := dec.Decode(cfg); err != nil {
-		return nil, fail(yamlProblems(err, &root)...)
+		// An unknown key or a wrong type still lets yaml.v3 decode the
+		// rest, so the rest is validated too and every problem reported at
+		// once; anything else (syntax) stops here.
+		var terr *yaml.TypeError
+		if !errors.As(err, &terr) {
+			return nil, fail(yamlProblems(err, &root)...)
+		}
+		decodeProblems = yamlProblems(err, &root)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -81,13 +89,30 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 			ps = verr.Problems
 		}
 	}
-	if len(ps) > 0 {
-		for i := range ps {
-			ps[i].Line = lineOf(&root, ps[i].keys)
-		}
-		return nil, fail(ps...)
+	for i := range ps {
+		ps[i].Line = lineOf(&root, ps[i].keys)
+	}
+	if all := mergeProblems(decodeProblems, ps); len(all) > 0 {
+		return nil, fail(all...)
 	}
 	return cfg, nil
+}
+
+// mergeProblems lists decoding problems first, then validation problems,
+// leaving out a validation problem on a line that already has a decoding
+// one (a value that failed to decode also looks missing to Validate).
+func mergeProblems(decoding, validation []Problem) []Problem {
+	out := append([]Problem(nil), decoding...)
+	bad := make(map[int]bool, len(decoding))
+	for _, p := range decoding {
+		bad[p.Line] = true
+	}
+	for _, p := range validation {
+		if p.Line == 0 || !bad[p.Line] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)

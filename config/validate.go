@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/authgate/authgate/proxy/headers"
 	"github.com/authgate/authgate/proxy/route"
@@ -49,6 +50,12 @@ func (c *Config) Validate() error {
 		c.Tokens.validate(&ps, keyPath{"tokens"})
 	}
 	checkIdentityHeaders(&ps, c.IdentityHeaders)
+	if c.Store != "" {
+		checkStore(&ps, keyPath{"store"}, c.Store)
+	}
+	if c.Accounts != nil {
+		c.Accounts.validate(&ps, keyPath{"accounts"}, c)
+	}
 
 	if len(c.Routes) == 0 {
 		ps.add(keyPath{"routes"}, "at least one route is required")
@@ -90,8 +97,65 @@ func (t *Tokens) validate(ps *problems, at keyPath) {
 	if t.Leeway < 0 || t.Leeway > MaxLeeway {
 		ps.add(at.with("leeway"), "must be between 0s and %s", MaxLeeway)
 	}
-	if t.SigningKey == "" {
-		ps.add(at.with("signing_key"), "is required (create one with: authgate keys generate -out FILE)")
+	switch {
+	case t.SigningKey == "" && t.HMACSecret == "":
+		ps.add(at.with("signing_key"), "is required (create one with: authgate keys generate -out FILE), or set hmac_secret")
+	case t.SigningKey != "" && t.HMACSecret != "":
+		ps.add(at.with("hmac_secret"), "set either signing_key or hmac_secret, not both")
+	case t.HMACSecret != "" && len(t.HMACSecret) < 32:
+		// Never echo the secret.
+		ps.add(at.with("hmac_secret"), "must be at least 32 bytes (256 bits) of random data")
+	}
+	for i, k := range t.VerificationKeys {
+		if k == "" {
+			ps.add(at.with("verification_keys", i), "must name a PEM key file")
+		}
+	}
+}
+
+func (a *Accounts) validate(ps *problems, at keyPath, c *Config) {
+	if a.Signup != SignupOpen && a.Signup != SignupClosed {
+		ps.add(at.with("signup"), "%q is not one of open, closed", a.Signup)
+	}
+	if checkPrefix(ps, at.with("path_prefix"), a.PathPrefix, true) && a.PathPrefix == "/" {
+		ps.add(at.with("path_prefix"), "must not be /")
+	}
+	for i, r := range a.DefaultRoles {
+		if r == "" || !headers.ValidValue(r) || strings.Contains(r, ",") {
+			ps.add(at.with("default_roles", i), "must be a non-empty role without commas or control characters")
+		}
+	}
+	if a.PasswordMinLength < 1 || a.PasswordMinLength > 64 {
+		ps.add(at.with("password_min_length"), "must be between 1 and 64")
+	}
+	if a.RefreshTTL < time.Minute {
+		ps.add(at.with("refresh_ttl"), "must be at least 1m")
+	}
+	if a.RefreshIdle < time.Minute || a.RefreshIdle > a.RefreshTTL {
+		ps.add(at.with("refresh_idle"), "must be between 1m and refresh_ttl")
+	}
+	if a.RefreshGrace < 0 || a.RefreshGrace > time.Minute {
+		ps.add(at.with("refresh_grace"), "must be between 0s and 1m")
+	}
+	if a.HashConcurrency < 1 || a.HashConcurrency > 64 {
+		ps.add(at.with("hash_concurrency"), "must be between 1 and 64")
+	}
+	if c.Tokens == nil {
+		ps.add(at, "accounts need tokens to be configured")
+	}
+	if c.Store == "" {
+		ps.add(at, "accounts need a store (store: sqlite:data/authgate.db)")
+	}
+}
+
+func checkStore(ps *problems, at keyPath, dsn string) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		if strings.TrimPrefix(dsn, "sqlite:") == "" {
+			ps.add(at, "sqlite: needs a file path, e.g. sqlite:data/authgate.db")
+		}
+	default:
+		ps.add(at, "must be sqlite:PATH")
 	}
 }
 

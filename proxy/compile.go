@@ -76,11 +76,11 @@ func compile(cfg *config.Config, logger *slog.Logger, now func() time.Time) (*ru
 	}
 
 	if cfg.Tokens != nil {
-		key, err := LoadSigningKey(cfg)
+		ks, err := LoadKeys(cfg)
 		if err != nil {
 			return nil, err
 		}
-		own := OwnIssuer(cfg.Tokens, key)
+		own := OwnIssuer(cfg.Tokens, ks...)
 		if rt.verifier, err = token.NewVerifier([]token.Issuer{own}, now); err != nil {
 			return nil, fmt.Errorf("tokens: %w", err)
 		}
@@ -125,17 +125,36 @@ func (rt *runtime) compileRoute(rc *config.Route, logger *slog.Logger) (*gateway
 	return rr, nil
 }
 
-// LoadSigningKey loads the key named by tokens.signing_key, resolved
-// against the config file's directory.
-func LoadSigningKey(cfg *config.Config) (*keys.Key, error) {
-	if cfg.Tokens == nil {
+// LoadKeys loads authgate's own keys: first the one that signs
+// (tokens.signing_key, or tokens.hmac_secret), then tokens.verification_keys.
+// Paths are resolved against the config file's directory.
+func LoadKeys(cfg *config.Config) ([]*keys.Key, error) {
+	t := cfg.Tokens
+	if t == nil {
 		return nil, errors.New("tokens: not configured")
 	}
-	key, err := keys.LoadFile(cfg.ResolvePath(cfg.Tokens.SigningKey))
-	if err != nil {
+	var signing *keys.Key
+	var err error
+	if t.HMACSecret != "" {
+		if signing, err = keys.NewHMAC([]byte(t.HMACSecret)); err != nil {
+			return nil, fmt.Errorf("tokens.hmac_secret: %w", err)
+		}
+	} else if signing, err = keys.LoadFile(cfg.ResolvePath(t.SigningKey)); err != nil {
 		return nil, fmt.Errorf("tokens.signing_key: %w", err)
 	}
-	return key, nil
+	ks := []*keys.Key{signing}
+	for i, p := range t.VerificationKeys {
+		k, err := keys.LoadFile(cfg.ResolvePath(p))
+		if err != nil {
+			return nil, fmt.Errorf("tokens.verification_keys[%d]: %w", i, err)
+		}
+		if (k.Algorithm == keys.HS256) != (signing.Algorithm == keys.HS256) {
+			// One issuer never mixes HMAC with asymmetric keys (RFC 8725 §3.1).
+			return nil, fmt.Errorf("tokens.verification_keys[%d]: cannot mix HS256 with asymmetric keys", i)
+		}
+		ks = append(ks, k)
+	}
+	return ks, nil
 }
 
 // OwnIssuer returns the verification rules of authgate's own tokens: exact

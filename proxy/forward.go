@@ -63,9 +63,12 @@ func (rt *runtime) newReverseProxy(rr *gatewayRoute, tr http.RoundTripper, logge
 		Transport: tr,
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			status, msg := http.StatusBadGateway, "upstream unavailable"
+			status, msg, reason := http.StatusBadGateway, "upstream unavailable", "upstream_error"
 			if isTimeout(err) {
-				status, msg = http.StatusGatewayTimeout, "upstream timed out"
+				status, msg, reason = http.StatusGatewayTimeout, "upstream timed out", "upstream_timeout"
+			}
+			if rec, ok := w.(*accessRecord); ok {
+				rec.reason = reason
 			}
 			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 				// The client went away; nobody reads this answer.

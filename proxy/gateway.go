@@ -84,38 +84,52 @@ type forwarding struct {
 
 type forwardingKey struct{}
 
-// ServeHTTP routes, authenticates, authorizes and forwards one request.
+// ServeHTTP routes, authenticates, authorizes and forwards one request, and
+// writes its access-log line.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &accessRecord{ResponseWriter: w}
+	fw := g.serve(rec, r)
+	var subject string
+	if fw.id != nil {
+		subject = fw.id.Subject
+	}
+	g.logAccess(r.Context(), r, rec, fw.path, subject, start)
+}
+
+func (g *Gateway) serve(w *accessRecord, r *http.Request) *forwarding {
 	rt := g.rt.Load()
+	fw := &forwarding{}
 	p, err := route.CleanPath(r.URL.Path)
 	if err != nil {
+		w.reason = "bad_path"
 		respond.Error(w, http.StatusBadRequest, "invalid request path")
-		return
+		return fw
 	}
+	fw.path = p
 	i := rt.table.Match(r.Host, r.Method, p)
 	if i < 0 {
+		w.reason = "no_route"
 		respond.Error(w, http.StatusNotFound, "no route for this request")
-		return
+		return fw
 	}
 	rr := rt.routes[i]
-	id, err := rt.authenticate(r, rr)
-	if err != nil {
-		respond.Deny(w, rt.realm, err)
-		return
+	w.route = rr.name
+	if fw.id, err = rt.authenticate(r, rr); err == nil && fw.id != nil {
+		fw.headers, err = rt.identityHeaders(fw.id)
 	}
-	fw := &forwarding{path: p, id: id}
-	if id != nil {
-		if fw.headers, err = rt.identityHeaders(id); err != nil {
-			respond.Deny(w, rt.realm, err)
-			return
-		}
+	if err != nil {
+		w.reason = respond.Deny(w, rt.realm, err).Reason
+		return fw
 	}
 	ctx := context.WithValue(r.Context(), forwardingKey{}, fw)
 	rr.proxy.ServeHTTP(w, r.WithContext(ctx))
+	return fw
 }
 
 // authenticate applies the route's auth mode. It returns a nil identity for
-// an anonymous request the route lets through.
+// an anonymous request the route lets through. When the identity is valid but
+// fails the route's requirements it returns both, for the access log.
 func (rt *runtime) authenticate(r *http.Request, rr *gatewayRoute) (*identity.Identity, error) {
 	if rr.auth == config.AuthNone {
 		return nil, nil
@@ -132,7 +146,7 @@ func (rt *runtime) authenticate(r *http.Request, rr *gatewayRoute) (*identity.Id
 		return nil, err
 	}
 	if err := rr.require.Check(id); err != nil {
-		return nil, err
+		return id, err // verified but not allowed: the access log names who
 	}
 	return id, nil
 }

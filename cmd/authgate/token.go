@@ -65,14 +65,14 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	key, err := proxy.LoadSigningKey(cfg)
+	ks, err := proxy.LoadKeys(cfg)
 	if err != nil {
 		return err
 	}
 	if *ttl == 0 {
 		*ttl = cfg.Tokens.AccessTTL
 	}
-	signer := token.NewSigner(key, cfg.Tokens.Issuer, cfg.Tokens.Audience, time.Now)
+	signer := token.NewSigner(ks[0], cfg.Tokens.Issuer, cfg.Tokens.Audience, time.Now)
 	signed, _, err := signer.Sign(*sub, claims, *ttl)
 	if err != nil {
 		return err

@@ -25,7 +25,9 @@ type Identity struct {
 	Scopes []string
 	// TokenID is the token's "jti", empty when it has none.
 	TokenID string
-	// ExpiresAt is the token's "exp".
+	// IssuedAt and ExpiresAt are the token's "iat" (zero when absent) and
+	// "exp".
+	IssuedAt  time.Time
 	ExpiresAt time.Time
 	// Claims are all claims of the verified token, as decoded from JSON.
 	Claims map[string]any

@@ -216,6 +216,9 @@ func (iv *issuerVerifier) identity(claims jwt.MapClaims) (*identity.Identity, er
 	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
 		id.ExpiresAt = exp.Time
 	}
+	if iat, err := claims.GetIssuedAt(); err == nil && iat != nil {
+		id.IssuedAt = iat.Time
+	}
 	return id, nil
 }
 

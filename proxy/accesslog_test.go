@@ -1,0 +1,73 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAccessLogOneJSONLinePerRequestWithoutSecrets(t *testing.T) {
+	up := newUpstream(t)
+	var buf bytes.Buffer
+	cfg := parseConfig(t, rulesYAML+`
+  - {name: todos, path: /todos, upstream: "${UPSTREAM}", auth: required}
+`, up.URL)
+	g, err := New(cfg, Options{
+		Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
+		Now:    func() time.Time { return testNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := mint(t, "alice", map[string]any{"roles": []string{"user"}})
+	tests := []struct {
+		target, authz                    string
+		route, decision, reason, subject string
+		status                           float64
+	}{
+		{"/todos/1?password=hunter2", "Bearer " + tok, "todos", "allow", "", "alice", 200},
+		{"/todos", "", "todos", "deny", "no_token", "", 401},
+		{"/todos", "Bearer " + tok + "x", "todos", "deny", "invalid", "", 401},
+		{"/admin", "Bearer " + tok, "admin", "deny", "forbidden", "alice", 403},
+		{"/nowhere", "", "", "deny", "no_route", "", 404},
+	}
+	for _, tt := range tests {
+		buf.Reset()
+		r := httptest.NewRequest("GET", tt.target, nil)
+		if tt.authz != "" {
+			r.Header.Set("Authorization", tt.authz)
+		}
+		r.Header.Set("Cookie", "session=secret-cookie")
+		serve(g, r)
+
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		if len(lines) != 1 {
+			t.Fatalf("%s: %d log lines, want 1: %q", tt.target, len(lines), buf.String())
+		}
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(lines[0]), &entry); err != nil {
+			t.Fatalf("%s: log line is not JSON: %v", tt.target, err)
+		}
+		want := map[string]any{
+			"msg": "request", "route": tt.route, "method": "GET", "status": tt.status,
+			"decision": tt.decision, "reason": tt.reason, "subject": tt.subject,
+		}
+		for k, v := range want {
+			if entry[k] != v {
+				t.Errorf("%s: %s = %v, want %v", tt.target, k, entry[k], v)
+			}
+		}
+		if _, ok := entry["latency_ms"].(float64); !ok {
+			t.Errorf("%s: no latency_ms", tt.target)
+		}
+		for _, secret := range []string{tok[:40], "hunter2", "secret-cookie", "password"} {
+			if strings.Contains(lines[0], secret) {
+				t.Errorf("%s: log line contains %q", tt.target, secret)
+			}
+		}
+	}
+}
