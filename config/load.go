@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -63,11 +64,13 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	dec.KnownFields(true)
 	var decodeProblems []Problem
 	if err := dec.Decode(cfg); err != nil {
-		// An unknown key or a wrong type still lets yaml.v3 decode the
-		// rest, so the rest is validated too and every problem reported at
-		// once; anything else (syntax) stops here.
+		// yaml.v3 skips an unknown key and decodes the rest, so the rest
+		// is validated too and every problem reported at once. Anything
+		// else stops here: a wrong type or a duplicate key leaves values
+		// zero and drops sequence items, so Validate would report problems
+		// that are not there, at shifted indexes.
 		var terr *yaml.TypeError
-		if !errors.As(err, &terr) {
+		if !errors.As(err, &terr) || !onlyUnknownKeys(terr) {
 			return nil, fail(yamlProblems(err, &root)...)
 		}
 		decodeProblems = yamlProblems(err, &root)
@@ -92,30 +95,42 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	for i := range ps {
 		ps[i].Line = lineOf(&root, ps[i].keys)
 	}
-	if all := mergeProblems(decodeProblems, ps); len(all) > 0 {
+	if all := append(decodeProblems, ps...); len(all) > 0 {
 		return nil, fail(all...)
 	}
 	return cfg, nil
 }
 
-// mergeProblems lists decoding problems first, then validation problems,
-// leaving out a validation problem on a line that already has a decoding
-// one (a value that failed to decode also looks missing to Validate).
-func mergeProblems(decoding, validation []Problem) []Problem {
-	out := append([]Problem(nil), decoding...)
-	bad := make(map[int]bool, len(decoding))
-	for _, p := range decoding {
-		bad[p.Line] = true
-	}
-	for _, p := range validation {
-		if p.Line == 0 || !bad[p.Line] {
-			out = append(out, p)
+var unknownKey = regexp.MustCompile(`^line \d+: field .* not found in type [\w.]+$`)
+
+// onlyUnknownKeys reports whether every decoding error is an unknown key.
+func onlyUnknownKeys(terr *yaml.TypeError) bool {
+	for _, m := range terr.Errors {
+		if !unknownKey.MatchString(m) {
+			return false
 		}
 	}
-	return out
+	return true
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlParserProblems are the messages of libyaml's parser (as opposed to its
+// scanner). yaml.v3 reports their line 0-based, and leaves the line out when
+// it is the first, so yamlProblems adds one.
+var yamlParserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected key":              true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found duplicate %TAG directive":         true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
 
 // yamlProblems turns a yaml.v3 error into problems with lines and, where the
 // line holds a key, that key's path.
@@ -128,15 +143,23 @@ func yamlProblems(err error, root *yaml.Node) []Problem {
 		msgs = []string{err.Error()}
 	}
 	ps := make([]Problem, 0, len(msgs))
+	var keys map[int]*keyNode
 	for _, m := range msgs {
 		p := Problem{Message: strings.TrimPrefix(m, "yaml: ")}
 		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
 			p.Line, _ = strconv.Atoi(sm[1])
 			p.Message = sm[2]
-			if root != nil {
-				if at, ok := pathAtLine(root, p.Line, nil); ok {
-					p.Path = at.String()
-				}
+		}
+		if yamlParserProblems[p.Message] {
+			p.Line++
+		}
+		if p.Line > 0 && root != nil {
+			if keys == nil {
+				keys = make(map[int]*keyNode)
+				indexKeys(root, nil, keys)
+			}
+			if k := keys[p.Line]; k != nil {
+				p.Path = k.path().String()
 			}
 		}
 		ps = append(ps, p)
@@ -186,33 +209,48 @@ func child(n *yaml.Node, seg any) (next *yaml.Node, line int) {
 	return nil, 0
 }
 
-// pathAtLine returns the path of the map key on the given line, if any.
-func pathAtLine(n *yaml.Node, line int, at keyPath) (keyPath, bool) {
+// keyNode is one segment of a key path, linked to its parent.
+type keyNode struct {
+	parent *keyNode
+	seg    any
+}
+
+func (k *keyNode) path() keyPath {
+	n := 0
+	for p := k; p != nil; p = p.parent {
+		n++
+	}
+	out := make(keyPath, n)
+	for p := k; p != nil; p = p.parent {
+		n--
+		out[n] = p.seg
+	}
+	return out
+}
+
+// indexKeys records in keys, for each line holding a map key, the first
+// such key in file order. It runs once per error, in time linear in the
+// size of the file however many problems there are or however deep the
+// nesting.
+func indexKeys(n *yaml.Node, at *keyNode, keys map[int]*keyNode) {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			if p, ok := pathAtLine(c, line, at); ok {
-				return p, true
-			}
+			indexKeys(c, at, keys)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Line == line {
-				return at.with(k.Value), true
+			k := &keyNode{at, n.Content[i].Value}
+			if _, ok := keys[n.Content[i].Line]; !ok {
+				keys[n.Content[i].Line] = k
 			}
-			if p, ok := pathAtLine(v, line, at.with(k.Value)); ok {
-				return p, true
-			}
+			indexKeys(n.Content[i+1], k, keys)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			if p, ok := pathAtLine(c, line, at.with(i)); ok {
-				return p, true
-			}
+			indexKeys(c, &keyNode{at, i}, keys)
 		}
 	}
-	return nil, false
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -244,11 +282,12 @@ func expandEnv(v reflect.Value, at keyPath, lookup func(string) (string, bool), 
 		if v.Type().Elem().Kind() != reflect.String {
 			return
 		}
-		iter := v.MapRange()
-		for iter.Next() {
-			s := iter.Value().String()
-			if out, ok := expandString(s, at.with(iter.Key().String()), lookup, ps); ok {
-				v.SetMapIndex(iter.Key(), reflect.ValueOf(out).Convert(v.Type().Elem()))
+		// In key order, so that problems are reported in a stable order.
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			if out, ok := expandString(v.MapIndex(k).String(), at.with(k.String()), lookup, ps); ok {
+				v.SetMapIndex(k, reflect.ValueOf(out).Convert(v.Type().Elem()))
 			}
 		}
 	case reflect.String:

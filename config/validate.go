@@ -1,10 +1,12 @@
 package config
 
 import (
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +29,16 @@ var reservedHeaders = map[string]bool{
 	"proxy-connection": true, "forwarded": true, "x-forwarded-for": true,
 	"x-forwarded-host": true, "x-forwarded-proto": true,
 }
+
+// reservedFolded holds reservedHeaders folded, the way the proxy compares
+// header names: "X_Forwarded_For" is X-Forwarded-For to many upstreams.
+var reservedFolded = func() map[string]bool {
+	m := make(map[string]bool, len(reservedHeaders))
+	for h := range reservedHeaders {
+		m[headers.Fold(h)] = true
+	}
+	return m
+}()
 
 // Validate checks a configuration whose defaults have been applied and
 // returns an *Error listing every problem, or nil. It has no side effects.
@@ -91,7 +103,7 @@ func (t *Tokens) validate(ps *problems, at keyPath) {
 	} else if hasControl(t.Audience) {
 		ps.add(at.with("audience"), "must not contain control characters")
 	}
-	if t.AccessTTL < 0 || t.AccessTTL > MaxAccessTTL {
+	if t.AccessTTL < time.Second || t.AccessTTL > MaxAccessTTL {
 		ps.add(at.with("access_ttl"), "must be between 1s and %s", MaxAccessTTL)
 	}
 	if t.Leeway < 0 || t.Leeway > MaxLeeway {
@@ -198,7 +210,7 @@ func (r *Route) validate(ps *problems, at keyPath) {
 			ps.add(at.with("scopes", i), "must be one non-empty scope without spaces")
 		}
 	}
-	for k := range r.Claims {
+	for _, k := range slices.Sorted(maps.Keys(r.Claims)) {
 		if k == "" || strings.HasPrefix(k, ".") || strings.HasSuffix(k, ".") {
 			ps.add(at.with("claims", k), "is not a claim name or dotted path")
 		}
@@ -255,7 +267,7 @@ func checkUpstream(ps *problems, at keyPath, raw string) {
 		ps.add(at, "is not a URL")
 	case u.Scheme != "http" && u.Scheme != "https":
 		ps.add(at, "must be an http:// or https:// URL")
-	case u.Host == "":
+	case u.Hostname() == "":
 		ps.add(at, "must name a host")
 	case u.User != nil:
 		ps.add(at, "must not carry credentials")
@@ -280,13 +292,14 @@ func checkListen(ps *problems, at keyPath, addr string) {
 
 func checkIdentityHeaders(ps *problems, hs map[string]string) {
 	seen := make(map[string]string, len(hs))
-	for h, claim := range hs {
+	for _, h := range slices.Sorted(maps.Keys(hs)) {
+		claim := hs[h]
 		at := keyPath{"identity_headers", h}
 		norm := headers.Fold(h)
 		switch {
 		case !headerName.MatchString(h):
 			ps.add(at, "is not a valid header name")
-		case reservedHeaders[strings.ToLower(h)]:
+		case reservedFolded[norm]:
 			ps.add(at, "is reserved by HTTP or the proxy")
 		case seen[norm] != "":
 			ps.add(at, "is the same header as %q once case, '-' and '_' are ignored", seen[norm])

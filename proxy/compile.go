@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/proxy/accounts"
 	"github.com/authgate/authgate/proxy/headers"
 	"github.com/authgate/authgate/proxy/identity"
 	"github.com/authgate/authgate/proxy/keys"
+	"github.com/authgate/authgate/proxy/password"
 	"github.com/authgate/authgate/proxy/policy"
 	"github.com/authgate/authgate/proxy/route"
 	"github.com/authgate/authgate/proxy/token"
@@ -25,7 +27,10 @@ const OwnIssuerName = "authgate"
 
 // runtime is one compiled configuration. It is immutable once built.
 type runtime struct {
-	realm     string
+	realm       string
+	accounts    *accounts.Service     // nil when accounts are not served
+	wellKnown   *wellKnown            // nil without tokens
+	revocations *accounts.Revocations // the Gateway's, shared across reloads
 	table     *route.Table
 	routes    []*gatewayRoute
 	verifier  *token.Verifier // nil when no route authenticates
@@ -56,8 +61,9 @@ type identityHeaderVal struct {
 	name, value string
 }
 
-func compile(cfg *config.Config, logger *slog.Logger, now func() time.Time) (*runtime, error) {
-	rt := &runtime{realm: cfg.Realm, transport: newTransports()}
+func (g *Gateway) compile(cfg *config.Config) (*runtime, error) {
+	logger, now := g.logger, g.now
+	rt := &runtime{realm: cfg.Realm, transport: newTransports(), revocations: g.revocations}
 
 	names := make([]string, 0, len(cfg.IdentityHeaders))
 	for h, claim := range cfg.IdentityHeaders {
@@ -83,6 +89,15 @@ func compile(cfg *config.Config, logger *slog.Logger, now func() time.Time) (*ru
 		own := OwnIssuer(cfg.Tokens, ks...)
 		if rt.verifier, err = token.NewVerifier([]token.Issuer{own}, now); err != nil {
 			return nil, fmt.Errorf("tokens: %w", err)
+		}
+		if rt.wellKnown, err = newWellKnown(cfg.Tokens, cfg.Accounts, ks); err != nil {
+			return nil, err
+		}
+		if cfg.Accounts != nil {
+			signer := token.NewSigner(ks[0], cfg.Tokens.Issuer, cfg.Tokens.Audience, now)
+			if rt.accounts, err = g.newAccounts(cfg, rt, signer); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -203,13 +218,91 @@ func (rt *runtime) isTrusted(remoteAddr string) bool {
 	if err != nil {
 		return false
 	}
-	addr := ap.Addr().Unmap()
+	return rt.trustedAddr(ap.Addr().Unmap())
+}
+
+func (rt *runtime) trustedAddr(addr netip.Addr) bool {
 	for _, p := range rt.trusted {
 		if p.Contains(addr) {
 			return true
 		}
 	}
 	return false
+}
+
+// newAccounts builds the account endpoints of cfg on the Gateway's
+// long-lived store, revocations, limiters and hasher.
+func (g *Gateway) newAccounts(cfg *config.Config, rt *runtime, signer *token.Signer) (*accounts.Service, error) {
+	a := cfg.Accounts
+	if g.store == nil {
+		return nil, errors.New("store: accounts need a store, and none was opened")
+	}
+	hasher, err := g.hasher(a.HashConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	return accounts.New(accounts.Config{
+		Prefix:       a.PathPrefix,
+		OpenSignup:   a.Signup == config.SignupOpen,
+		DefaultRoles: a.DefaultRoles,
+		Policy:       password.Policy{MinLength: a.PasswordMinLength},
+		AccessTTL:    cfg.Tokens.AccessTTL,
+		RefreshTTL:   a.RefreshTTL,
+		RefreshIdle:  a.RefreshIdle,
+		RefreshGrace: a.RefreshGrace,
+		Cookie:       a.Cookie,
+		Realm:        cfg.Realm,
+	}, accounts.Deps{
+		Store:          g.store,
+		Hasher:         hasher,
+		Signer:         signer,
+		Verifier:       rt.verifier,
+		Revocations:    g.revocations,
+		AccountLimiter: g.acctLimiter,
+		IPLimiter:      g.ipLimiter,
+		ClientIP:       rt.clientIP,
+		Logger:         g.logger,
+		Now:            g.now,
+	})
+}
+
+// hasher returns the Gateway's password hasher for a concurrency bound,
+// built once and kept across reloads.
+func (g *Gateway) hasher(concurrency int) (*password.Hasher, error) {
+	if h, ok := g.hashers.Load(concurrency); ok {
+		return h.(*password.Hasher), nil
+	}
+	h, err := password.NewHasher(password.DefaultParams(), concurrency, 5*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	actual, _ := g.hashers.LoadOrStore(concurrency, h)
+	return actual.(*password.Hasher), nil
+}
+
+// clientIP is the address a request came from: the peer, or, when the peer
+// is a trusted proxy, the nearest address in X-Forwarded-For that is not.
+func (rt *runtime) clientIP(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	addr := peer.Addr().Unmap()
+	if !rt.trustedAddr(addr) {
+		return addr.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if a = a.Unmap(); !rt.trustedAddr(a) {
+			return a.String()
+		}
+		addr = a
+	}
+	return addr.String()
 }
 
 func (rt *runtime) closeIdle() { rt.transport.closeIdle() }

@@ -12,15 +12,19 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/proxy/accounts"
 	"github.com/authgate/authgate/proxy/identity"
 	"github.com/authgate/authgate/proxy/respond"
 	"github.com/authgate/authgate/proxy/route"
+	"github.com/authgate/authgate/proxy/throttle"
 	"github.com/authgate/authgate/proxy/token"
 )
 
@@ -31,6 +35,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for token expiry. Nil means time.Now.
 	Now func() time.Time
+	// Store holds accounts and revocations. Required when the config serves
+	// accounts; the caller opens and closes it.
+	Store accounts.Store
 }
 
 // Gateway is an http.Handler that authenticates and forwards requests per
@@ -39,18 +46,33 @@ type Gateway struct {
 	rt     atomic.Pointer[runtime]
 	logger *slog.Logger
 	now    func() time.Time
+
+	// State that outlives one configuration, kept across Reload.
+	store       accounts.Store
+	revocations *accounts.Revocations
+	acctLimiter *throttle.Limiter
+	ipLimiter   *throttle.Limiter
+	hashers     sync.Map // hash_concurrency → *password.Hasher (see hasher)
 }
 
 // New compiles cfg, which must have passed Validate (config.Load does
 // that), and returns a Gateway serving it. Errors name the config key at
 // fault, such as an unreadable signing key.
 func New(cfg *config.Config, opts Options) (*Gateway, error) {
-	g := &Gateway{logger: opts.Logger, now: opts.Now}
+	g := &Gateway{logger: opts.Logger, now: opts.Now, store: opts.Store,
+		revocations: accounts.NewRevocations()}
 	if g.logger == nil {
 		g.logger = slog.New(slog.DiscardHandler)
 	}
 	if g.now == nil {
 		g.now = time.Now
+	}
+	g.acctLimiter = throttle.New(throttle.Config{Free: 5}, g.now)
+	g.ipLimiter = throttle.New(throttle.Config{Free: 50}, g.now)
+	if g.store != nil {
+		if err := g.revocations.Load(context.Background(), g.store, g.now()); err != nil {
+			return nil, fmt.Errorf("store: load revocations: %w", err)
+		}
 	}
 	if err := g.Reload(cfg); err != nil {
 		return nil, err
@@ -62,7 +84,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 // configuration for new requests. Requests in flight finish on the
 // configuration they started with.
 func (g *Gateway) Reload(cfg *config.Config) error {
-	rt, err := compile(cfg, g.logger, g.now)
+	rt, err := g.compile(cfg)
 	if err != nil {
 		return err
 	}
@@ -107,6 +129,18 @@ func (g *Gateway) serve(w *accessRecord, r *http.Request) *forwarding {
 		return fw
 	}
 	fw.path = p
+	if rt.accounts != nil && rt.accounts.Owns(p) {
+		w.route = "accounts"
+		r2, u := *r, *r.URL
+		u.Path, u.RawPath = p, ""
+		r2.URL = &u
+		rt.accounts.ServeHTTP(w, &r2)
+		return fw
+	}
+	if rt.wellKnown != nil && rt.wellKnown.serve(w, r, p) {
+		w.route = "well_known"
+		return fw
+	}
 	i := rt.table.Match(r.Host, r.Method, p)
 	if i < 0 {
 		w.reason = "no_route"
@@ -145,6 +179,9 @@ func (rt *runtime) authenticate(r *http.Request, rr *gatewayRoute) (*identity.Id
 	if err != nil {
 		return nil, err
 	}
+	if id.Issuer == OwnIssuerName && rt.revocations.Revoked(id) {
+		return nil, fmt.Errorf("%w: revoked", token.ErrInvalid)
+	}
 	if err := rr.require.Check(id); err != nil {
 		return id, err // verified but not allowed: the access log names who
 	}
@@ -152,3 +189,7 @@ func (rt *runtime) authenticate(r *http.Request, rr *gatewayRoute) (*identity.Id
 }
 
 var _ http.Handler = (*Gateway)(nil)
+
+// Accounts returns the account endpoints of the current configuration, nil
+// when it serves none. The 'authgate users' command administers through it.
+func (g *Gateway) Accounts() *accounts.Service { return g.rt.Load().accounts }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 )
 
 // checkCmd loads and validates a config, and compiles it as serve would
-// (loading keys), without opening any listener. Every problem is printed as
+// (loading keys, opening the store), without opening any listener. Every problem is printed as
 // "file:line: key.path: message".
 func checkCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
@@ -31,7 +32,15 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	if _, err := proxy.New(cfg, proxy.Options{}); err != nil {
+	store, err := openStore(context.Background(), cfg)
+	if err != nil {
+		fmt.Fprintf(stdout, "%s: %v\n", *path, err)
+		return fmt.Errorf("%s: 1 problem(s)", *path)
+	}
+	if store != nil {
+		defer store.Close()
+	}
+	if _, err := proxy.New(cfg, proxy.Options{Store: store}); err != nil {
 		fmt.Fprintf(stdout, "%s: %v\n", *path, err)
 		return fmt.Errorf("%s: 1 problem(s)", *path)
 	}

@@ -9,6 +9,8 @@
 //	authgate keys generate -out FILE   write a new private signing key
 //	authgate token -config FILE -sub ID [-claim k=v ...] [-ttl D]
 //	                                   print an access token signed with the configured key
+//	authgate users add|list|disable|enable|set-roles|set-password -config FILE ...
+//	                                   administer accounts
 package main
 
 import (
@@ -30,6 +32,8 @@ commands:
   keys generate -out FILE [-alg A]   write a new private signing key (EdDSA, ES256, RS256)
   token -config FILE -sub ID [-claim k=v ...] [-ttl D]
                                      print an access token signed with the configured key
+  users <add|list|disable|enable|set-roles|set-password> -config FILE [-username U] ...
+                                     administer accounts (passwords from stdin or a prompt)
 
 Run 'authgate <command> -h' for a command's flags.
 `
@@ -53,8 +57,13 @@ func main() {
 }
 
 // run executes one authgate command; main is only its exit-status adapter,
-// so tests drive the whole program through run.
+// so tests drive the whole program through run. Standard input is read only
+// by 'users', for passwords.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runWithInput(ctx, args, os.Stdin, stdout, stderr)
+}
+
+func runWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: no command", errUsage)
@@ -69,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return keysCmd(rest, stdout, stderr)
 	case "token":
 		return tokenCmd(rest, stdout, stderr)
+	case "users":
+		return usersCmd(ctx, rest, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

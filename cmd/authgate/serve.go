@@ -40,7 +40,14 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	gw, err := proxy.New(cfg, proxy.Options{Logger: logger})
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		defer store.Close()
+	}
+	gw, err := proxy.New(cfg, proxy.Options{Logger: logger, Store: store})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
 	}

@@ -55,6 +55,9 @@ func claimMatches(id *identity.Identity, path, want string) bool {
 	}
 	if list, isList := v.([]any); isList {
 		for _, e := range list {
+			if _, nested := e.([]any); nested {
+				continue // an array in the array is not a value it contains
+			}
 			if s, ok := identity.Render(e); ok && s == want {
 				return true
 			}

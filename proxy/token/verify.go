@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,11 @@ func NewVerifier(issuers []Issuer, now func() time.Time) (*Verifier, error) {
 		if _, dup := v.byIss[is.Issuer]; dup {
 			return nil, fmt.Errorf("token: issuer %q: iss %q is configured twice", is.Name, is.Issuer)
 		}
+		// Copy the slices: the parser keeps them, and the Verifier must not
+		// change when the caller's config does.
+		is.Audience = slices.Clone(is.Audience)
+		is.Algorithms = slices.Clone(is.Algorithms)
+		is.Types = slices.Clone(is.Types)
 		if is.SubjectClaim == "" {
 			is.SubjectClaim = "sub"
 		}
@@ -112,6 +118,12 @@ func (v *Verifier) Verify(raw string) (*identity.Identity, error) {
 	if len(raw) > MaxTokenBytes {
 		return nil, fmt.Errorf("%w: token longer than %d bytes", ErrInvalid, MaxTokenBytes)
 	}
+	if !isCompact(raw) {
+		// base64 decoding skips CR and LF even in strict mode: refuse them
+		// (and anything else outside base64url) so no two strings verify as
+		// the same token.
+		return nil, fmt.Errorf("%w: token has characters outside base64url", ErrInvalid)
+	}
 	iv := v.single
 	if iv == nil {
 		iss, err := peekIssuer(raw)
@@ -125,6 +137,10 @@ func (v *Verifier) Verify(raw string) (*identity.Identity, error) {
 	claims := jwt.MapClaims{}
 	if _, err := iv.parser.ParseWithClaims(raw, claims, iv.keys); err != nil {
 		if onlyExpired(err) {
+			// Authentic and expired: still invalid if it proves no subject.
+			if _, idErr := iv.identity(claims); idErr != nil {
+				return nil, idErr
+			}
 			return nil, fmt.Errorf("%w: %w", ErrExpired, err)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -170,22 +186,48 @@ func trimApplication(typ string) string {
 	return typ
 }
 
-// claimErrors are the claim failures other than expiry; a token with any of
-// them is reported invalid even when it is also expired.
-var claimErrors = []error{
-	jwt.ErrTokenInvalidAudience, jwt.ErrTokenInvalidIssuer, jwt.ErrTokenNotValidYet,
-	jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenRequiredClaimMissing,
-	jwt.ErrTokenInvalidSubject, jwt.ErrTokenInvalidId,
+// onlyExpired reports whether err is a claims failure whose every cause is
+// jwt.ErrTokenExpired. Any other cause (a wrong audience, a claim of the
+// wrong type, a bad signature) makes the token invalid even when it is also
+// expired.
+func onlyExpired(err error) bool {
+	return errors.Is(err, jwt.ErrTokenInvalidClaims) && errors.Is(err, jwt.ErrTokenExpired) &&
+		leavesAre(err, jwt.ErrTokenInvalidClaims, jwt.ErrTokenExpired)
 }
 
-func onlyExpired(err error) bool {
-	if !errors.Is(err, jwt.ErrTokenExpired) {
-		return false
-	}
-	for _, e := range claimErrors {
-		if errors.Is(err, e) {
-			return false
+// leavesAre reports whether every error at the end of err's wrap chains is
+// one of allowed.
+func leavesAre(err error, allowed ...error) bool {
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if !leavesAre(e, allowed...) {
+				return false
+			}
 		}
+		return true
+	case interface{ Unwrap() error }:
+		if next := u.Unwrap(); next != nil {
+			return leavesAre(next, allowed...)
+		}
+	}
+	for _, a := range allowed {
+		if err == a {
+			return true
+		}
+	}
+	return false
+}
+
+// isCompact reports whether raw holds only base64url characters and dots.
+func isCompact(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') ||
+			c == '-' || c == '_' || c == '.' {
+			continue
+		}
+		return false
 	}
 	return true
 }

@@ -1,0 +1,304 @@
+package accounts
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/authgate/authgate/proxy/respond"
+	"github.com/authgate/authgate/proxy/token"
+)
+
+// invalidCredentials is the one answer to every failed login: unknown user,
+// wrong password and disabled account look the same (CWE-204).
+const invalidCredentials = "Invalid credentials"
+
+var (
+	usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{2,63}$`)
+	emailPattern    = regexp.MustCompile(`^[^\s@<>()",;:\\\[\]]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$`)
+)
+
+// maxPasswordBytes is refused at login before any hashing: no valid
+// password is longer (see password.Policy).
+const maxPasswordBytes = 1024
+
+type signupRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Email    string `json:"email"`
+}
+
+type userView struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+}
+
+func (s *Service) signup(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.OpenSignup {
+		respond.Error(w, http.StatusForbidden, "signup is closed")
+		return
+	}
+	var req signupRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	u, err := s.NewUser(r.Context(), req.Username, req.Email, req.Password, s.cfg.DefaultRoles)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	respond.JSON(w, http.StatusCreated, struct {
+		Message string   `json:"message"`
+		User    userView `json:"user"`
+	}{"User created", userView{u.ID, u.Username}})
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Service) login(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	name := req.Username
+	if (req.Username == "") == (req.Email == "") {
+		respond.Error(w, http.StatusBadRequest, "give either username or email")
+		return
+	}
+	if name == "" {
+		name = req.Email
+	}
+	if req.Password == "" {
+		respond.Error(w, http.StatusBadRequest, "password is required")
+		return
+	}
+	// Throttle by what was presented, whether or not such an account
+	// exists, so throttling reveals nothing about which accounts exist.
+	acctKey := "acct:" + strings.ToLower(name)
+	ipKey := "ip:" + s.ClientIP(r)
+	if wait := max(s.AccountLimiter.Wait(acctKey), s.IPLimiter.Wait(ipKey)); wait > 0 {
+		s.Logger.Warn("login throttled", "client_ip", s.ClientIP(r), "retry_after", wait.String())
+		tooMany(w, wait)
+		return
+	}
+
+	u, err := s.authenticate(r, req.Username, req.Email, req.Password)
+	switch {
+	case errors.Is(err, errBadCredentials):
+		s.AccountLimiter.Fail(acctKey)
+		s.IPLimiter.Fail(ipKey)
+		s.unauthorized(w, invalidCredentials)
+		return
+	case err != nil:
+		s.writeErr(w, r, err)
+		return
+	}
+	s.AccountLimiter.Reset(acctKey)
+
+	f, tokens, err := s.startFamily(r.Context(), u)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	s.writeTokens(w, r, tokens, f, "Login successful")
+}
+
+var errBadCredentials = errors.New("bad credentials")
+
+// authenticate checks a password login. Every failure that must look the
+// same to the client is errBadCredentials, reached after the same amount of
+// hashing work.
+func (s *Service) authenticate(r *http.Request, username, email, pw string) (*User, error) {
+	ctx := r.Context()
+	if len(pw) > maxPasswordBytes {
+		return nil, errBadCredentials
+	}
+	var u *User
+	var err error
+	if username != "" {
+		u, err = s.Store.UserByUsername(ctx, username)
+	} else {
+		u, err = s.Store.UserByEmail(ctx, email)
+	}
+	if errors.Is(err, ErrNotFound) {
+		if err := s.Hasher.VerifyDummy(ctx, pw); err != nil {
+			return nil, err
+		}
+		return nil, errBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, rehash, err := s.Hasher.Verify(ctx, pw, u.PasswordHash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || u.Disabled {
+		return nil, errBadCredentials
+	}
+	if rehash {
+		s.rehash(r, u, pw)
+	}
+	return u, nil
+}
+
+// rehash stores pw under the current hashing parameters. A failure only
+// delays the upgrade to the next login.
+func (s *Service) rehash(r *http.Request, u *User, pw string) {
+	h, err := s.Hasher.Hash(r.Context(), pw)
+	if err != nil {
+		s.Logger.Warn("password rehash skipped", "user", u.ID, "error", err)
+		return
+	}
+	updated := *u
+	updated.PasswordHash = h
+	updated.UpdatedAt = s.Now()
+	if err := s.Store.UpdateUser(r.Context(), &updated, nil); err != nil {
+		s.Logger.Warn("password rehash not stored", "user", u.ID, "error", err)
+	}
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+func (s *Service) refresh(w http.ResponseWriter, r *http.Request) {
+	var req refreshRequest
+	if err := decodeJSON(w, r, &req, s.cfg.Cookie); err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	presented := req.RefreshToken
+	if presented == "" && s.cfg.Cookie {
+		var err error
+		if presented, err = s.cookieRefreshToken(r); err != nil {
+			s.writeErr(w, r, err)
+			return
+		}
+	}
+	if presented == "" {
+		respond.Error(w, http.StatusBadRequest, "refresh_token is required")
+		return
+	}
+	f, tokens, err := s.rotate(r.Context(), presented)
+	if err != nil {
+		if isRefreshFailure(err) {
+			if errors.Is(err, errReuse) {
+				s.Logger.Warn("security event: refresh token reuse, family revoked",
+					"family", f.ID, "user", f.UserID, "client_ip", s.ClientIP(r))
+			}
+			s.clearCookie(w)
+			s.unauthorized(w, "invalid refresh token")
+			return
+		}
+		s.writeErr(w, r, err)
+		return
+	}
+	s.writeTokens(w, r, tokens, f, "Token refreshed")
+}
+
+func isRefreshFailure(err error) bool {
+	for _, e := range []error{errRefreshUnknown, errFamilyRevoked, errFamilyExpired, errFamilyIdle, errReuse, errUserGone} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
+	var req refreshRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	if req.RefreshToken == "" && s.cfg.Cookie {
+		// Cookie logout is state-changing: it needs the CSRF token too.
+		if tok, err := s.cookieRefreshToken(r); err == nil {
+			req.RefreshToken = tok
+		}
+	}
+	raw, authErr := token.FromHeader(r.Header)
+	if errors.Is(authErr, token.ErrMissing) && req.RefreshToken == "" {
+		s.unauthorized(w, "authentication required")
+		return
+	}
+	if authErr != nil && !errors.Is(authErr, token.ErrMissing) {
+		respond.Deny(w, s.cfg.Realm, authErr)
+		return
+	}
+	ended := false
+	if raw != "" {
+		id, err := s.Verifier.Verify(raw)
+		if err != nil {
+			respond.Deny(w, s.cfg.Realm, err)
+			return
+		}
+		if err := s.endAccessToken(r.Context(), id); err != nil {
+			s.writeErr(w, r, err)
+			return
+		}
+		ended = true
+	}
+	if req.RefreshToken != "" {
+		err := s.endRefreshToken(r.Context(), req.RefreshToken)
+		switch {
+		case err == nil:
+			ended = true
+		case isRefreshFailure(err):
+			// Already ended or unknown: nothing left to revoke.
+		default:
+			s.writeErr(w, r, err)
+			return
+		}
+	}
+	if !ended {
+		s.unauthorized(w, "invalid refresh token")
+		return
+	}
+	s.clearCookie(w)
+	respond.JSON(w, http.StatusOK, map[string]string{"message": "Logged out"})
+}
+
+func (s *Service) me(w http.ResponseWriter, r *http.Request) {
+	raw, err := token.FromHeader(r.Header)
+	if err != nil {
+		respond.Deny(w, s.cfg.Realm, err)
+		return
+	}
+	id, err := s.Verifier.Verify(raw)
+	if err == nil && s.Revocations.Revoked(id) {
+		err = fmt.Errorf("%w: revoked", token.ErrInvalid)
+	}
+	if err != nil {
+		respond.Deny(w, s.cfg.Realm, err)
+		return
+	}
+	out := map[string]any{
+		"sub":        id.Subject,
+		"issuer":     id.Issuer,
+		"roles":      nonNil(id.Roles),
+		"expires_at": id.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z"),
+	}
+	for _, c := range []string{"preferred_username", "email", "sid"} {
+		if v, ok := id.ClaimString(c); ok {
+			out[c] = v
+		}
+	}
+	respond.JSON(w, http.StatusOK, out)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

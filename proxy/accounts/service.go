@@ -1,0 +1,157 @@
+// Package accounts serves authgate's own accounts: signup, login, refresh
+// with rotation and reuse detection, logout and the caller's identity, on a
+// Store (embedded SQLite, or PostgreSQL shared by several replicas).
+//
+// Login returns a short-lived signed access token and a long-lived opaque
+// refresh token. Each refresh token belongs to a family (one login); using
+// it rotates it, and presenting an already-rotated token again revokes the
+// whole family (RFC 9700 §4.14.2).
+package accounts
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/authgate/authgate/proxy/identity"
+	"github.com/authgate/authgate/proxy/password"
+	"github.com/authgate/authgate/proxy/respond"
+	"github.com/authgate/authgate/proxy/throttle"
+	"github.com/authgate/authgate/proxy/token"
+)
+
+// Config is how the account endpoints behave.
+type Config struct {
+	// Prefix is the path the endpoints live under, e.g. "/auth".
+	Prefix string
+	// OpenSignup lets anyone sign up; otherwise signup answers 403.
+	OpenSignup   bool
+	DefaultRoles []string
+	Policy       password.Policy
+	AccessTTL    time.Duration
+	RefreshTTL   time.Duration
+	RefreshIdle  time.Duration
+	RefreshGrace time.Duration
+	// Cookie hands refresh tokens out in a __Host- cookie instead of the body.
+	Cookie bool
+	// Realm is named in WWW-Authenticate challenges.
+	Realm string
+}
+
+// Verifier verifies access tokens; *token.Verifier implements it.
+type Verifier interface {
+	Verify(raw string) (*identity.Identity, error)
+}
+
+// Deps are the collaborators of a Service. Store, Hasher, Signer, Verifier,
+// Revocations and both limiters are required.
+type Deps struct {
+	Store       Store
+	Hasher      *password.Hasher
+	Signer      *token.Signer
+	Verifier    Verifier
+	Revocations *Revocations
+	// AccountLimiter throttles failed logins per presented username or
+	// email; IPLimiter per client address.
+	AccountLimiter *throttle.Limiter
+	IPLimiter      *throttle.Limiter
+	// ClientIP returns the address a request came from (behind trusted
+	// proxies, the client's). Nil uses the connection's peer address.
+	ClientIP func(*http.Request) string
+	// Logger receives security events (reuse detections, throttling). Nil
+	// discards them.
+	Logger *slog.Logger
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Service is the account endpoints as an http.Handler. It is safe for
+// concurrent use.
+type Service struct {
+	cfg Config
+	Deps
+	mux   *http.ServeMux
+	allow map[string]string // path → Allow header, for 405s
+}
+
+// New returns the Service for cfg.
+func New(cfg Config, d Deps) (*Service, error) {
+	switch {
+	case d.Store == nil, d.Hasher == nil, d.Signer == nil, d.Verifier == nil, d.Revocations == nil,
+		d.AccountLimiter == nil, d.IPLimiter == nil:
+		return nil, errors.New("accounts: missing dependency")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.ClientIP == nil {
+		d.ClientIP = peerIP
+	}
+	s := &Service{cfg: cfg, Deps: d, mux: http.NewServeMux(), allow: map[string]string{}}
+	for _, e := range []struct {
+		method, path string
+		h            http.HandlerFunc
+	}{
+		{http.MethodPost, "/signup", s.signup},
+		{http.MethodPost, "/login", s.login},
+		{http.MethodPost, "/refresh", s.refresh},
+		{http.MethodPost, "/logout", s.logout},
+		{http.MethodGet, "/me", s.me},
+	} {
+		s.mux.HandleFunc(e.method+" "+cfg.Prefix+e.path, e.h)
+		s.allow[cfg.Prefix+e.path] = e.method
+	}
+	return s, nil
+}
+
+// ServeHTTP serves the endpoints under the prefix; anything else under it
+// is 404 (or 405 for a known path with another method), in JSON.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		if allow, ok := s.allow[r.URL.Path]; ok {
+			w.Header().Set("Allow", allow)
+			respond.Error(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		respond.Error(w, http.StatusNotFound, "not found")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.ServeHTTP(w, r)
+}
+
+// Owns reports whether path is served by the Service.
+func (s *Service) Owns(path string) bool {
+	return path == s.cfg.Prefix || len(path) > len(s.cfg.Prefix) &&
+		path[:len(s.cfg.Prefix)] == s.cfg.Prefix && path[len(s.cfg.Prefix)] == '/'
+}
+
+// Revoked reports whether the access token behind id was revoked (logout,
+// password change, disabled account).
+func (s *Service) Revoked(id *identity.Identity) bool { return s.Revocations.Revoked(id) }
+
+// SyncRevocations reloads revocations from the store every interval until
+// ctx ends, so replicas sharing a store see each other's logouts, and sweeps
+// expired ones. It returns when ctx is done.
+func (s *Service) SyncRevocations(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := s.Now()
+			if err := s.Revocations.Load(ctx, s.Store, now); err != nil {
+				s.Logger.Warn("revocation sync failed", "error", err)
+			}
+			s.Revocations.Sweep(now)
+		}
+	}
+}

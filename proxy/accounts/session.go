@@ -1,0 +1,255 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/authgate/authgate/proxy/identity"
+	"github.com/authgate/authgate/proxy/respond"
+)
+
+// errUserGone: the family's user was deleted or disabled since login.
+var errUserGone = errors.New("user no longer active")
+
+// issued is what a login or refresh hands the client.
+type issued struct {
+	access    string
+	expiresIn int64
+	refresh   string
+}
+
+// NewUser validates and creates a user: the signup endpoint and the
+// 'authgate users add' command share it. Validation failures are errors
+// whose message is safe to show (400); a taken username or email is 409.
+func (s *Service) NewUser(ctx context.Context, username, email, pw string, roles []string) (*User, error) {
+	if !usernamePattern.MatchString(username) {
+		return nil, &badRequest{http.StatusBadRequest, "username must be 3 to 64 characters: letters, digits and . _ @ + -, starting with a letter or digit"}
+	}
+	if email != "" && (len(email) > 254 || !emailPattern.MatchString(email)) {
+		return nil, &badRequest{http.StatusBadRequest, "email is not a valid address"}
+	}
+	if err := s.cfg.Policy.Check(pw); err != nil {
+		return nil, &badRequest{http.StatusBadRequest, err.Error()}
+	}
+	hash, err := s.Hasher.Hash(ctx, pw)
+	if err != nil {
+		return nil, err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	u := &User{ID: id, Username: username, Email: email, PasswordHash: hash,
+		Roles: append([]string(nil), roles...), CreatedAt: now, UpdatedAt: now}
+	switch err := s.Store.CreateUser(ctx, u); {
+	case errors.Is(err, ErrUsernameTaken):
+		return nil, &badRequest{http.StatusConflict, "username already taken"}
+	case errors.Is(err, ErrEmailTaken):
+		return nil, &badRequest{http.StatusConflict, "email already registered"}
+	case err != nil:
+		return nil, err
+	}
+	return u, nil
+}
+
+// startFamily begins a new login for u: a new family and its first tokens.
+func (s *Service) startFamily(ctx context.Context, u *User) (*Family, *issued, error) {
+	refresh, hash, err := newRefreshToken()
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.Now().UTC()
+	f := &Family{ID: id, UserID: u.ID, Current: hash, CreatedAt: now, LastUsedAt: now,
+		ExpiresAt: now.Add(s.cfg.RefreshTTL)}
+	if err := s.Store.CreateFamily(ctx, f); err != nil {
+		return nil, nil, err
+	}
+	out, err := s.accessToken(u, f.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	out.refresh = refresh
+	return f, out, nil
+}
+
+// rotate exchanges a refresh token for new tokens. On reuse the family is
+// revoked and returned with errReuse, for the security log.
+func (s *Service) rotate(ctx context.Context, presented string) (*Family, *issued, error) {
+	if !wellFormedRefreshToken(presented) {
+		return &Family{}, nil, errRefreshUnknown
+	}
+	next, nextHash, err := newRefreshToken()
+	if err != nil {
+		return nil, nil, err
+	}
+	policy := refreshPolicy{TTL: s.cfg.RefreshTTL, Idle: s.cfg.RefreshIdle, Grace: s.cfg.RefreshGrace}
+	var stored Family
+	err = s.Store.UpdateFamily(ctx, hashRefreshToken(presented), func(f Family) (*Family, error) {
+		stored = f
+		return decideRefresh(f, hashRefreshToken(presented), nextHash, s.Now().UTC(), policy)
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return &stored, nil, errRefreshUnknown
+	case err != nil:
+		return &stored, nil, err
+	}
+	u, err := s.Store.UserByID(ctx, stored.UserID)
+	if errors.Is(err, ErrNotFound) || err == nil && u.Disabled {
+		return &stored, nil, errUserGone
+	}
+	if err != nil {
+		return &stored, nil, err
+	}
+	out, err := s.accessToken(u, stored.ID)
+	if err != nil {
+		return &stored, nil, err
+	}
+	out.refresh = next
+	return &stored, out, nil
+}
+
+// accessToken signs an access token for u in family sid, with fresh
+// profile claims from the store.
+func (s *Service) accessToken(u *User, sid string) (*issued, error) {
+	claims := map[string]any{
+		"preferred_username": u.Username,
+		"roles":              nonNil(u.Roles),
+		"sid":                sid,
+	}
+	if u.Email != "" {
+		claims["email"] = u.Email
+	}
+	tok, exp, err := s.Signer.Sign(u.ID, claims, s.cfg.AccessTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &issued{access: tok, expiresIn: int64(exp.Sub(s.Now()).Round(time.Second) / time.Second)}, nil
+}
+
+// endAccessToken revokes a verified access token until its expiry, and the
+// family ("sid") it belongs to.
+func (s *Service) endAccessToken(ctx context.Context, id *identity.Identity) error {
+	iss, _ := id.Claims["iss"].(string)
+	if id.TokenID != "" {
+		d := DeniedToken{Issuer: iss, JTI: id.TokenID, ExpiresAt: id.ExpiresAt}
+		if err := s.Store.DenyAccessToken(ctx, d); err != nil {
+			return err
+		}
+		s.Revocations.DenyToken(iss, id.TokenID, id.ExpiresAt)
+	}
+	if sid, ok := id.Claims["sid"].(string); ok && sid != "" {
+		err := s.Store.RevokeFamily(ctx, sid, ReasonLogout, s.Now().UTC())
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// endRefreshToken revokes the family of a refresh token.
+func (s *Service) endRefreshToken(ctx context.Context, presented string) error {
+	if !wellFormedRefreshToken(presented) {
+		return errRefreshUnknown
+	}
+	now := s.Now().UTC()
+	err := s.Store.UpdateFamily(ctx, hashRefreshToken(presented), func(f Family) (*Family, error) {
+		if !f.RevokedAt.IsZero() {
+			return nil, errFamilyRevoked
+		}
+		f.RevokedAt, f.RevokeReason = now, ReasonLogout
+		return &f, nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return errRefreshUnknown
+	}
+	return err
+}
+
+// writeTokens answers a login or refresh. In cookie mode the refresh token
+// goes into the cookie, not the body.
+func (s *Service) writeTokens(w http.ResponseWriter, r *http.Request, t *issued, f *Family, msg string) {
+	body := map[string]any{
+		"access_token": t.access,
+		"token_type":   "Bearer",
+		"expires_in":   t.expiresIn,
+		"message":      msg,
+	}
+	if s.cfg.Cookie {
+		csrf, err := s.setCookies(w, t.refresh, f.ExpiresAt)
+		if err != nil {
+			s.writeErr(w, r, err)
+			return
+		}
+		body["csrf_token"] = csrf
+	} else {
+		body["refresh_token"] = t.refresh
+	}
+	w.Header().Set("Pragma", "no-cache")
+	respond.JSON(w, http.StatusOK, body)
+}
+
+// SetPassword stores a new password for the user and ends all of the
+// user's logins and access tokens (the 'users set-password' command).
+func (s *Service) SetPassword(ctx context.Context, username, pw string) error {
+	if err := s.cfg.Policy.Check(pw); err != nil {
+		return &badRequest{http.StatusBadRequest, err.Error()}
+	}
+	hash, err := s.Hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	return s.updateUser(ctx, username, ReasonPasswordChange, func(u *User) { u.PasswordHash = hash })
+}
+
+// SetDisabled disables (ending all logins) or re-enables a user.
+func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool) error {
+	reason := ""
+	if disabled {
+		reason = ReasonDisabled
+	}
+	return s.updateUser(ctx, username, reason, func(u *User) { u.Disabled = disabled })
+}
+
+// SetRoles replaces a user's roles; they reach tokens at the next login or
+// refresh.
+func (s *Service) SetRoles(ctx context.Context, username string, roles []string) error {
+	for _, r := range roles {
+		if r == "" || strings.ContainsAny(r, ",\r\n") {
+			return &badRequest{http.StatusBadRequest, fmt.Sprintf("role %q must be non-empty, without commas or line breaks", r)}
+		}
+	}
+	return s.updateUser(ctx, username, "", func(u *User) { u.Roles = roles })
+}
+
+func (s *Service) updateUser(ctx context.Context, username, revokeReason string, change func(*User)) error {
+	u, err := s.Store.UserByUsername(ctx, username)
+	if err != nil {
+		return err
+	}
+	change(u)
+	now := s.Now().UTC()
+	u.UpdatedAt = now
+	var rev *Revocation
+	if revokeReason != "" {
+		// Access tokens carry iat in whole seconds: tokens issued before
+		// this second are revoked; one issued in the same second survives.
+		rev = &Revocation{Reason: revokeReason, At: now.Truncate(time.Second)}
+	}
+	if err := s.Store.UpdateUser(ctx, u, rev); err != nil {
+		return err
+	}
+	if rev != nil {
+		s.Revocations.RevokeSubject(u.ID, rev.At)
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store errors. Implementations return them wrapped (with %w) so that
+// errors.Is finds them.
+var (
+	// ErrNotFound: no user, family or token matches.
+	ErrNotFound = errors.New("not found")
+	// ErrUsernameTaken: a user with that username (compared
+	// case-insensitively) exists.
+	ErrUsernameTaken = errors.New("username taken")
+	// ErrEmailTaken: a user with that email (compared case-insensitively)
+	// exists.
+	ErrEmailTaken = errors.New("email taken")
+	// ErrUnavailable: the store cannot be reached or failed; answered 503.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// User is an account.
+type User struct {
+	// ID is the stable subject ("sub") of the user's tokens.
+	ID string
+	// Username is unique compared case-insensitively; stored as written.
+	Username string
+	// Email is optional ("" for none); unique compared case-insensitively.
+	Email string
+	// PasswordHash is an argon2id PHC string.
+	PasswordHash string
+	Roles        []string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Family is one login's chain of refresh tokens. Each refresh replaces
+// Current with a new token and keeps the replaced one as Previous, so that
+// the immediately previous token can be recognised during the grace period
+// and any older one as reuse.
+type Family struct {
+	ID     string
+	UserID string
+	// Current is the hash of the only refresh token that rotates normally.
+	Current []byte
+	// Previous is the hash of the token Current replaced, nil before the
+	// first rotation; RotatedAt is when that replacement happened.
+	Previous  []byte
+	RotatedAt time.Time
+	CreatedAt time.Time
+	// LastUsedAt is the last login or refresh, for the idle timeout.
+	LastUsedAt time.Time
+	// ExpiresAt is the absolute end of the family.
+	ExpiresAt time.Time
+	// RevokedAt is zero while the family is live; RevokeReason says why it
+	// ended ("logout", "reuse", "password_change", "disabled", ...).
+	RevokedAt    time.Time
+	RevokeReason string
+}
+
+// DeniedToken is an access token revoked before its expiry (logout). It is
+// keyed by issuer and jti, never by the token string.
+type DeniedToken struct {
+	Issuer    string
+	JTI       string
+	ExpiresAt time.Time
+}
+
+// SubjectRevocation denies every access token of Subject issued before
+// Before (password change, disabled account).
+type SubjectRevocation struct {
+	Subject string
+	Before  time.Time
+}
+
+// Store persists users, refresh families and revocations. Every method that
+// returns nil has made its change durable: a crash right after loses
+// nothing. Implementations must be safe for concurrent use, including by
+// several processes sharing one database.
+type Store interface {
+	// CreateUser inserts u (ID, CreatedAt and UpdatedAt set by the caller).
+	CreateUser(ctx context.Context, u *User) error
+	// UserByID, UserByUsername and UserByEmail return ErrNotFound when no
+	// user matches; username and email compare case-insensitively.
+	UserByID(ctx context.Context, id string) (*User, error)
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// ListUsers returns every user ordered by creation.
+	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUser stores u's PasswordHash, Roles, Disabled and UpdatedAt.
+	// When revoke is non-nil it also, in the same transaction, revokes all
+	// of the user's live families with revoke.Reason and records the subject
+	// revocation (password change, disable).
+	UpdateUser(ctx context.Context, u *User, revoke *Revocation) error
+
+	// CreateFamily inserts a new family with its first token f.Current.
+	CreateFamily(ctx context.Context, f *Family) error
+	// UpdateFamily finds the family that ever issued the refresh token with
+	// hash tokenHash (ErrNotFound if none) and, in one transaction that no
+	// concurrent UpdateFamily on the same family can interleave with, calls
+	// decide with it. When decide returns a non-nil family, that state is
+	// stored (and its Current, if new, recorded as issued by the family)
+	// before the transaction commits, even when decide also returns an
+	// error. UpdateFamily returns decide's error, or the store's own.
+	UpdateFamily(ctx context.Context, tokenHash []byte, decide func(f Family) (*Family, error)) error
+	// RevokeFamily ends the family with that ID (logout by access token,
+	// whose "sid" claim names its family) if it is still live; ErrNotFound
+	// when no family has that ID. Revoking a revoked family is not an error.
+	RevokeFamily(ctx context.Context, familyID, reason string, at time.Time) error
+
+	// DenyAccessToken records a revoked access token until its expiry.
+	DenyAccessToken(ctx context.Context, d DeniedToken) error
+	// Revocations returns the denied tokens and subject revocations still
+	// in force at now, for the in-memory revocation index.
+	Revocations(ctx context.Context, now time.Time) ([]DeniedToken, []SubjectRevocation, error)
+	// Prune deletes families, tokens and revocations that ended before now.
+	Prune(ctx context.Context, now time.Time) error
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}
+
+// Revocation asks UpdateUser to end a user's sessions.
+type Revocation struct {
+	Reason string
+	At     time.Time
+}

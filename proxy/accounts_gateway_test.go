@@ -1,0 +1,173 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authgate/authgate/proxy/keys"
+	"github.com/authgate/authgate/proxy/sqlite"
+	"github.com/authgate/authgate/proxy/token"
+)
+
+// accountsYAML serves accounts with open signup in front of ${UPSTREAM}.
+const accountsYAML = tokensYAML + `
+store: sqlite:unused.db
+accounts: {signup: open}
+routes:
+  - {name: todos, path: /todos, upstream: "${UPSTREAM}", auth: required}
+`
+
+// newAccountsGateway is newGateway on the real clock with a real SQLite
+// store in a temp dir.
+func newAccountsGateway(t *testing.T, cfgYAML, upstreamURL string) *Gateway {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "authgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	g, err := New(parseConfig(t, cfgYAML, upstreamURL), Options{Store: store})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return g
+}
+
+// call sends a JSON request through h and decodes the JSON answer.
+func call(t *testing.T, h http.Handler, method, path string, body any, bearer string) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	r := httptest.NewRequest(method, path, rd)
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		r.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	w := serve(h, r)
+	var out map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &out)
+	return w.Code, out
+}
+
+// TestSeedClientFlow runs the client flow users follow (signup, login, then
+// a protected call with the bearer token) through the whole gateway.
+func TestSeedClientFlow(t *testing.T) {
+	up := newUpstream(t)
+	g := newAccountsGateway(t, accountsYAML, up.URL)
+	creds := map[string]string{"username": "testuser", "password": "testpass123"}
+
+	code, body := call(t, g, "POST", "/auth/signup", creds, "")
+	if code != 201 || body["message"] != "User created" {
+		t.Fatalf("signup: %d %v", code, body)
+	}
+	user, _ := body["user"].(map[string]any)
+	code, body = call(t, g, "POST", "/auth/login", creds, "")
+	if code != 200 || body["message"] != "Login successful" {
+		t.Fatalf("login: %d %v", code, body)
+	}
+	access, _ := body["access_token"].(string)
+	if refresh, _ := body["refresh_token"].(string); access == "" || refresh == "" {
+		t.Fatalf("login body lacks tokens: %v", body)
+	}
+	if code, _ = call(t, g, "GET", "/todos", nil, access); code != 200 {
+		t.Fatalf("todos: %d", code)
+	}
+	if got := up.last(t).Header.Get("X-Auth-Subject"); got == "" || got != user["id"] {
+		t.Errorf("upstream X-Auth-Subject = %q, want the user id %v", got, user["id"])
+	}
+	if got := up.last(t).Header.Get("X-Auth-Username"); got != "testuser" {
+		t.Errorf("upstream X-Auth-Username = %q", got)
+	}
+
+	// Logging out revokes the access token on the proxy path at once.
+	if code, _ = call(t, g, "POST", "/auth/logout", nil, access); code != 200 {
+		t.Fatalf("logout: %d", code)
+	}
+	before := up.count()
+	if code, _ = call(t, g, "GET", "/todos", nil, access); code != 401 {
+		t.Errorf("todos after logout: %d, want 401", code)
+	}
+	if up.count() != before {
+		t.Error("a revoked token reached the upstream")
+	}
+	// Paths under the accounts prefix are never forwarded.
+	if code, _ := call(t, g, "GET", "/auth//../auth/me", nil, ""); code != 401 {
+		t.Errorf("accounts path after cleaning: %d, want 401 from /auth/me", code)
+	}
+}
+
+// TestJWKSVerifiedIndependently checks the published keys with keyfunc, an
+// implementation that is not ours, including a retired key still published.
+func TestJWKSVerifiedIndependently(t *testing.T) {
+	up := newUpstream(t)
+	old, err := keys.Generate(keys.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldPath := filepath.Join(t.TempDir(), "old.pem")
+	if err := keys.WriteFile(oldPath, old); err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(accountsYAML, "  signing_key: ${KEY}\n",
+		"  signing_key: ${KEY}\n  verification_keys: ["+oldPath+"]\n", 1)
+	g := newAccountsGateway(t, cfg, up.URL)
+
+	w := serve(g, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/jwk-set+json" {
+		t.Fatalf("jwks: %d %s", w.Code, w.Header().Get("Content-Type"))
+	}
+	kf, err := keyfunc.NewJWKSetJSON(json.RawMessage(w.Body.Bytes()))
+	if err != nil {
+		t.Fatalf("keyfunc cannot load our JWKS: %v", err)
+	}
+
+	creds := map[string]string{"username": "alice", "password": "correct horse"}
+	call(t, g, "POST", "/auth/signup", creds, "")
+	_, body := call(t, g, "POST", "/auth/login", creds, "")
+	access, _ := body["access_token"].(string)
+
+	// A token signed by the retired key still verifies, by its kid.
+	retired, _, err := token.NewSigner(old, testIssuer, testAudience, time.Now).Sign("alice", nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"current key": access, "retired key": retired} {
+		parsed, err := jwt.Parse(tok, kf.Keyfunc, jwt.WithValidMethods([]string{"EdDSA", "ES256"}),
+			jwt.WithIssuer(testIssuer), jwt.WithAudience(testAudience), jwt.WithExpirationRequired())
+		if err != nil || !parsed.Valid {
+			t.Errorf("%s: keyfunc rejects our token: %v", name, err)
+		}
+		if code, _ := call(t, g, "GET", "/todos", nil, tok); code != 200 {
+			t.Errorf("%s: the gateway rejects it: %d", name, code)
+		}
+	}
+
+	w = serve(g, httptest.NewRequest("GET", "/.well-known/openid-configuration", nil))
+	var disc map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &disc); err != nil || w.Code != 200 {
+		t.Fatalf("discovery: %d %v", w.Code, err)
+	}
+	if disc["issuer"] != testIssuer || disc["jwks_uri"] != testIssuer+"/.well-known/jwks.json" ||
+		disc["login_endpoint"] != testIssuer+"/auth/login" {
+		t.Errorf("discovery document: %v", disc)
+	}
+	if w := serve(g, httptest.NewRequest("POST", "/.well-known/jwks.json", nil)); w.Code != 405 {
+		t.Errorf("POST jwks: %d, want 405", w.Code)
+	}
+}

@@ -1,0 +1,163 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/authgate/authgate/proxy/accounts"
+)
+
+// userColumns are the columns scanUser reads, in order.
+const userColumns = `id, username, email, password_hash, roles, disabled, created_at, updated_at`
+
+// foldKey is the form in which usernames and emails are compared: lower
+// case, so that "Alice" and "alice" are the same account.
+func foldKey(s string) string { return strings.ToLower(s) }
+
+// emailKey is the email_key column: NULL for no email, so that any number
+// of users may have none.
+func emailKey(email string) sql.NullString {
+	if email == "" {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: foldKey(email), Valid: true}
+}
+
+// encodeRoles is the roles column: a JSON array, "[]" for none.
+func encodeRoles(roles []string) (string, error) {
+	if len(roles) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(roles)
+	return string(b), err
+}
+
+// CreateUser inserts u. A username or email already used by another user,
+// compared case-insensitively, is accounts.ErrUsernameTaken or
+// accounts.ErrEmailTaken.
+func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
+	const op = "create user"
+	roles, err := encodeRoles(u.Roles)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: roles: %w", op, err)
+	}
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users
+			(id, username, username_key, email, email_key, password_hash, roles, disabled, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.PasswordHash,
+			roles, u.Disabled, millis(u.CreatedAt), millis(u.UpdatedAt))
+		return wrapErr(op, err)
+	})
+}
+
+// UserByID returns the user with that ID, or accounts.ErrNotFound.
+func (s *Store) UserByID(ctx context.Context, id string) (*accounts.User, error) {
+	return s.userWhere(ctx, "user by id", "id = ?", id)
+}
+
+// UserByUsername returns the user with that username, compared
+// case-insensitively, or accounts.ErrNotFound.
+func (s *Store) UserByUsername(ctx context.Context, username string) (*accounts.User, error) {
+	return s.userWhere(ctx, "user by username", "username_key = ?", foldKey(username))
+}
+
+// UserByEmail returns the user with that email, compared case-insensitively,
+// or accounts.ErrNotFound. No user matches the empty email.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*accounts.User, error) {
+	if email == "" {
+		return nil, fmt.Errorf("sqlite: user by email: %w", accounts.ErrNotFound)
+	}
+	return s.userWhere(ctx, "user by email", "email_key = ?", foldKey(email))
+}
+
+func (s *Store) userWhere(ctx context.Context, op, where string, arg any) (*accounts.User, error) {
+	row := s.rd.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg)
+	u, err := scanUser(row)
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	return u, nil
+}
+
+// ListUsers returns every user, ordered by creation (ties in insertion
+// order).
+func (s *Store) ListUsers(ctx context.Context) ([]accounts.User, error) {
+	const op = "list users"
+	rows, err := s.rd.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY created_at, rowid`)
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	defer rows.Close()
+	var out []accounts.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, wrapErr(op, err)
+		}
+		out = append(out, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(op, err)
+	}
+	return out, nil
+}
+
+// scanUser reads one row of userColumns.
+func scanUser(row interface{ Scan(...any) error }) (*accounts.User, error) {
+	var u accounts.User
+	var roles string
+	var created, updated sql.NullInt64
+	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &roles, &u.Disabled, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
+		return nil, fmt.Errorf("roles of user %s: %w", u.ID, err)
+	}
+	u.CreatedAt, u.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return &u, nil
+}
+
+// UpdateUser stores u's PasswordHash, Roles, Disabled and UpdatedAt
+// (accounts.ErrNotFound if there is no user u.ID). With a non-nil revoke it
+// also, in the same transaction, revokes every live family of the user and
+// records the subject revocation; a later cut-off already recorded for the
+// user is kept.
+func (s *Store) UpdateUser(ctx context.Context, u *accounts.User, revoke *accounts.Revocation) error {
+	const op = "update user"
+	roles, err := encodeRoles(u.Roles)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: roles: %w", op, err)
+	}
+	if revoke != nil && revoke.At.IsZero() {
+		return fmt.Errorf("sqlite: %s: revocation without a time", op)
+	}
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users
+			SET password_hash = ?, roles = ?, disabled = ?, updated_at = ? WHERE id = ?`,
+			u.PasswordHash, roles, u.Disabled, millis(u.UpdatedAt), u.ID)
+		if err != nil {
+			return wrapErr(op, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return wrapErr(op, err)
+		} else if n == 0 {
+			return fmt.Errorf("sqlite: %s %s: %w", op, u.ID, accounts.ErrNotFound)
+		}
+		if revoke == nil {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_families
+			SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL`,
+			millis(revoke.At), revoke.Reason, u.ID); err != nil {
+			return wrapErr(op, err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO subject_revocations (subject, revoked_before) VALUES (?, ?)
+			ON CONFLICT (subject) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)`,
+			u.ID, millis(revoke.At))
+		return wrapErr(op, err)
+	})
+}
