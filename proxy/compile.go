@@ -31,13 +31,13 @@ type runtime struct {
 	accounts    *accounts.Service     // nil when accounts are not served
 	wellKnown   *wellKnown            // nil without tokens
 	revocations *accounts.Revocations // the Gateway's, shared across reloads
-	table     *route.Table
-	routes    []*gatewayRoute
-	verifier  *token.Verifier // nil when no route authenticates
-	strip     *headers.Set    // identity headers removed from every request
-	idHeaders []identityHeader
-	trusted   []netip.Prefix
-	transport *transports
+	table       *route.Table
+	routes      []*gatewayRoute
+	verifier    *token.Verifier // nil when no route authenticates
+	strip       *headers.Set    // identity headers removed from every request
+	idHeaders   []identityHeader
+	trusted     []netip.Prefix
+	transport   *transports
 }
 
 // gatewayRoute is one compiled route.
