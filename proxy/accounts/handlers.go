@@ -111,7 +111,10 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 	s.writeTokens(w, r, tokens, f, "Login successful")
 }
 
-var errBadCredentials = errors.New("bad credentials")
+var (
+	errBadCredentials  = errors.New("bad credentials")
+	errPasswordChanged = errors.New("password changed during rehash")
+)
 
 // authenticate checks a password login. Every failure that must look the
 // same to the client is errBadCredentials, reached after the same amount of
@@ -158,10 +161,15 @@ func (s *Service) rehash(r *http.Request, u *User, pw string) {
 		s.Logger.Warn("password rehash skipped", "user", u.ID, "error", err)
 		return
 	}
-	updated := *u
-	updated.PasswordHash = h
-	updated.UpdatedAt = s.Now()
-	if err := s.Store.UpdateUser(r.Context(), &updated, nil); err != nil {
+	old := u.PasswordHash
+	err = s.Store.UpdateUser(r.Context(), u.ID, func(cur *User) error {
+		if cur.PasswordHash != old {
+			return errPasswordChanged // changed meanwhile: keep the newer one
+		}
+		cur.PasswordHash, cur.UpdatedAt = h, s.Now().UTC()
+		return nil
+	}, nil)
+	if err != nil {
 		s.Logger.Warn("password rehash not stored", "user", u.ID, "error", err)
 	}
 }

@@ -236,16 +236,19 @@ func (s *Service) updateUser(ctx context.Context, username, revokeReason string,
 	if err != nil {
 		return err
 	}
-	change(u)
 	now := s.Now().UTC()
-	u.UpdatedAt = now
 	var rev *Revocation
 	if revokeReason != "" {
 		// Access tokens carry iat in whole seconds: tokens issued before
 		// this second are revoked; one issued in the same second survives.
 		rev = &Revocation{Reason: revokeReason, At: now.Truncate(time.Second)}
 	}
-	if err := s.Store.UpdateUser(ctx, u, rev); err != nil {
+	err = s.Store.UpdateUser(ctx, u.ID, func(cur *User) error {
+		change(cur)
+		cur.UpdatedAt = now
+		return nil
+	}, rev)
+	if err != nil {
 		return err
 	}
 	if rev != nil {

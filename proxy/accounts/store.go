@@ -90,11 +90,16 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// ListUsers returns every user ordered by creation.
 	ListUsers(ctx context.Context) ([]User, error)
-	// UpdateUser stores u's PasswordHash, Roles, Disabled and UpdatedAt.
-	// When revoke is non-nil it also, in the same transaction, revokes all
-	// of the user's live families with revoke.Reason and records the subject
-	// revocation (password change, disable).
-	UpdateUser(ctx context.Context, u *User, revoke *Revocation) error
+	// UpdateUser reads the user with that ID (ErrNotFound if none), applies
+	// change to it and stores its PasswordHash, Roles, Disabled and
+	// UpdatedAt, all in one transaction, so concurrent updates (a login
+	// rehashing a password while an operator disables the account) never
+	// undo each other. change must not call the Store; when it returns an
+	// error nothing is stored and that error is returned. When revoke is
+	// non-nil the same transaction also revokes all of the user's live
+	// families with revoke.Reason and records the subject revocation
+	// (password change, disable).
+	UpdateUser(ctx context.Context, id string, change func(u *User) error, revoke *Revocation) error
 
 	// CreateFamily inserts a new family with its first token f.Current.
 	CreateFamily(ctx context.Context, f *Family) error

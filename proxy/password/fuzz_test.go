@@ -45,7 +45,7 @@ func FuzzVerifyPHC(f *testing.F) {
 		"$argon2id$v=19$m=065536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
 		"$$$$$",
 	} {
-		for _, pw := range []string{"password", "Password", "ｐａｓｓｗｏｒｄ", "fuzz", "\x00", "\xff"} {
+		for _, pw := range []string{"password", "ｐａｓｓｗｏｒｄ", "fuzz", "\xff"} {
 			f.Add(s, pw)
 		}
 	}

@@ -151,12 +151,17 @@ func TestNeedsRehash(t *testing.T) {
 		{"current raised, memory only", stronger, Params{Memory: 65536, Time: 2, Threads: 1}, 16, 32, true},
 		{"at raised", stronger, stronger, 16, 32, false},
 	}
+	hashers := make(map[Params]*Hasher)
+	for _, p := range []Params{def, stronger} {
+		h, err := NewHasher(p, 1, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashers[p] = h
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := NewHasher(tt.current, 1, time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := hashers[tt.current]
 			const pw = "correct horse"
 			encoded := encodeRaw(pw, testSalt(tt.saltLen), tt.stored, tt.keyLen)
 			match, rehash, err := h.Verify(t.Context(), pw, encoded)

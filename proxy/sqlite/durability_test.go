@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/accounts/storetest"
 )
 
 // helperEnv names the database file TestHelperProcess writes to; unset, it
@@ -53,7 +54,7 @@ func TestHelperProcess(t *testing.T) {
 	ack("bob", s.CreateUser(ctx, bob))
 	ack("bob family", s.CreateFamily(ctx, testFamily("bobfam", bob.ID, "b0")))
 	bob.PasswordHash = "$argon2id$changed"
-	ack("password change", s.UpdateUser(ctx, bob,
+	ack("password change", s.UpdateUser(ctx, bob.ID, storetest.Replace(bob),
 		&accounts.Revocation{Reason: accounts.ReasonPasswordChange, At: t0.Add(time.Minute)}))
 	ack("loop family", s.CreateFamily(ctx, testFamily("loop", "id-alice", "l0")))
 	for i := 1; i <= helperLoops; i++ {

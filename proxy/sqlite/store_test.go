@@ -209,7 +209,7 @@ func TestSubjectRevocationKeepsLaterCutoff(t *testing.T) {
 	}
 	later, earlier := t0.Add(2*time.Hour), t0.Add(time.Hour)
 	for _, at := range []time.Time{later, earlier} {
-		if err := s.UpdateUser(ctx, u, &accounts.Revocation{Reason: accounts.ReasonPasswordChange, At: at}); err != nil {
+		if err := s.UpdateUser(ctx, u.ID, storetest.Replace(u), &accounts.Revocation{Reason: accounts.ReasonPasswordChange, At: at}); err != nil {
 			t.Fatal(err)
 		}
 	}

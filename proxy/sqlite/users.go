@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -121,43 +122,48 @@ func scanUser(row interface{ Scan(...any) error }) (*accounts.User, error) {
 	return &u, nil
 }
 
-// UpdateUser stores u's PasswordHash, Roles, Disabled and UpdatedAt
-// (accounts.ErrNotFound if there is no user u.ID). With a non-nil revoke it
+// UpdateUser reads the user id inside a write transaction, applies change
+// and stores PasswordHash, Roles, Disabled and UpdatedAt
+// (accounts.ErrNotFound if there is no such user). With a non-nil revoke it
 // also, in the same transaction, revokes every live family of the user and
 // records the subject revocation; a later cut-off already recorded for the
 // user is kept.
-func (s *Store) UpdateUser(ctx context.Context, u *accounts.User, revoke *accounts.Revocation) error {
+func (s *Store) UpdateUser(ctx context.Context, id string, change func(u *accounts.User) error, revoke *accounts.Revocation) error {
 	const op = "update user"
-	roles, err := encodeRoles(u.Roles)
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: roles: %w", op, err)
-	}
 	if revoke != nil && revoke.At.IsZero() {
 		return fmt.Errorf("sqlite: %s: revocation without a time", op)
 	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users
-			SET password_hash = ?, roles = ?, disabled = ?, updated_at = ? WHERE id = ?`,
-			u.PasswordHash, roles, u.Disabled, millis(u.UpdatedAt), u.ID)
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlite: %s %s: %w", op, id, accounts.ErrNotFound)
+		}
 		if err != nil {
 			return wrapErr(op, err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		if err := change(u); err != nil {
+			return err
+		}
+		roles, err := encodeRoles(u.Roles)
+		if err != nil {
+			return fmt.Errorf("sqlite: %s: roles: %w", op, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users
+			SET password_hash = ?, roles = ?, disabled = ?, updated_at = ? WHERE id = ?`,
+			u.PasswordHash, roles, u.Disabled, millis(u.UpdatedAt), id); err != nil {
 			return wrapErr(op, err)
-		} else if n == 0 {
-			return fmt.Errorf("sqlite: %s %s: %w", op, u.ID, accounts.ErrNotFound)
 		}
 		if revoke == nil {
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE refresh_families
 			SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL`,
-			millis(revoke.At), revoke.Reason, u.ID); err != nil {
+			millis(revoke.At), revoke.Reason, id); err != nil {
 			return wrapErr(op, err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO subject_revocations (subject, revoked_before) VALUES (?, ?)
 			ON CONFLICT (subject) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)`,
-			u.ID, millis(revoke.At))
+			id, millis(revoke.At))
 		return wrapErr(op, err)
 	})
 }

@@ -209,7 +209,7 @@ func testUsers(t *testing.T, open Opener) {
 		changed.Roles = []string{"admin"}
 		changed.Disabled = true
 		changed.UpdatedAt = at(time.Hour)
-		if err := s.UpdateUser(ctx(t), &changed, nil); err != nil {
+		if err := s.UpdateUser(ctx(t), changed.ID, Replace(&changed), nil); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.UserByUsername(ctx(t), "alice")
@@ -222,7 +222,7 @@ func testUsers(t *testing.T, open Opener) {
 		renamed := changed
 		renamed.Username, renamed.Email, renamed.CreatedAt = "mallory", "m@example.com", at(-time.Hour)
 		renamed.Roles, renamed.Disabled = nil, false
-		if err := s.UpdateUser(ctx(t), &renamed, nil); err != nil {
+		if err := s.UpdateUser(ctx(t), renamed.ID, Replace(&renamed), nil); err != nil {
 			t.Fatal(err)
 		}
 		got, err = s.UserByID(ctx(t), u.ID)
@@ -240,9 +240,17 @@ func testUsers(t *testing.T, open Opener) {
 		checkUser(t, gotOther, other)
 
 		ghost := user("ghost")
-		wantErr(t, "UpdateUser(unknown)", s.UpdateUser(ctx(t), ghost, nil), accounts.ErrNotFound)
-		wantErr(t, "UpdateUser(unknown, revoke)", s.UpdateUser(ctx(t), ghost,
+		wantErr(t, "UpdateUser(unknown)", s.UpdateUser(ctx(t), ghost.ID, Replace(ghost), nil), accounts.ErrNotFound)
+		wantErr(t, "UpdateUser(unknown, revoke)", s.UpdateUser(ctx(t), ghost.ID, Replace(ghost),
 			&accounts.Revocation{Reason: accounts.ReasonDisabled, At: at(time.Hour)}), accounts.ErrNotFound)
+		changeErr := errors.New("refused by change")
+		wantErr(t, "UpdateUser(change fails)", s.UpdateUser(ctx(t), other.ID,
+			func(*accounts.User) error { return changeErr }, nil), changeErr)
+		if got, err := s.UserByID(ctx(t), other.ID); err != nil {
+			t.Fatal(err)
+		} else {
+			checkUser(t, got, other) // nothing stored
+		}
 	})
 
 	t.Run("update with revocation", func(t *testing.T) {
@@ -260,7 +268,7 @@ func testUsers(t *testing.T, open Opener) {
 		changed := *alice
 		changed.PasswordHash, changed.UpdatedAt = "$argon2id$changed", at(time.Hour)
 		rev := &accounts.Revocation{Reason: accounts.ReasonPasswordChange, At: at(time.Hour)}
-		if err := s.UpdateUser(ctx(t), &changed, rev); err != nil {
+		if err := s.UpdateUser(ctx(t), changed.ID, Replace(&changed), rev); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.UserByID(ctx(t), alice.ID)
@@ -299,3 +307,12 @@ func testUsers(t *testing.T, open Opener) {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, accounts.ErrNotFound) }
+
+// Replace returns an UpdateUser change that sets the updatable fields of the
+// stored user to v's, for tests that build the whole wanted user.
+func Replace(v *accounts.User) func(*accounts.User) error {
+	return func(u *accounts.User) error {
+		u.PasswordHash, u.Roles, u.Disabled, u.UpdatedAt = v.PasswordHash, v.Roles, v.Disabled, v.UpdatedAt
+		return nil
+	}
+}

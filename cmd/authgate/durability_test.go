@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestMain lets a test start the real program as a child process: with
+// AUTHGATE_RUN_MAIN=1 the test binary is authgate.
+func TestMain(m *testing.M) {
+	if os.Getenv("AUTHGATE_RUN_MAIN") == "1" {
+		os.Args = append([]string{"authgate"}, os.Args[1:]...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// startProcess runs "authgate serve -config cfg" as a real child process
+// and waits until its admin listener answers.
+func startProcess(t *testing.T, cfg, admin string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve", "-config", cfg)
+	cmd.Env = append(os.Environ(), "AUTHGATE_RUN_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	c := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := c.Get("http://" + admin + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd
+			}
+		}
+	}
+	t.Fatalf("authgate did not become healthy: %s", stderr.String())
+	return nil
+}
+
+// send sends a request with an optional JSON body and bearer token, and
+// decodes the JSON answer.
+func send(t *testing.T, method, url string, body any, bearer string) (int, map[string]any) {
+	t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// TestAcknowledgedWritesSurviveKill9: every 200/201 from signup, refresh
+// and logout is on disk, so a SIGKILL right after loses none of it.
+func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
+	dir := t.TempDir()
+	genKey(t, filepath.Join(dir, "k.pem"), "EdDSA")
+	_, upSrv := newUpstream(t)
+	listen, admin := freeAddr(t), freeAddr(t)
+	cfg := writeFile(t, dir, "authgate.yaml", fmt.Sprintf(`
+listen: %s
+admin_listen: %s
+tokens: {issuer: %s, audience: %s, signing_key: k.pem}
+store: sqlite:state/authgate.db
+accounts: {signup: open}
+routes:
+  - {name: todos, path: /todos, upstream: %q, auth: required}
+`, listen, admin, testIssuer, testAudience, upSrv.URL))
+	base := "http://" + listen
+	creds := map[string]string{"username": "alice", "password": "correct horse"}
+
+	proc := startProcess(t, cfg, admin)
+	if code, body := send(t, "POST", base+"/auth/signup", creds, ""); code != 201 {
+		t.Fatalf("signup: %d %v", code, body)
+	}
+	_, first := send(t, "POST", base+"/auth/login", creds, "")
+	_, second := send(t, "POST", base+"/auth/login", creds, "")
+	oldRefresh, _ := first["refresh_token"].(string)
+	code, rotated := send(t, "POST", base+"/auth/refresh", map[string]string{"refresh_token": oldRefresh}, "")
+	if code != 200 {
+		t.Fatalf("refresh: %d %v", code, rotated)
+	}
+	loggedOut, _ := second["access_token"].(string)
+	if code, body := send(t, "POST", base+"/auth/logout", nil, loggedOut); code != 200 {
+		t.Fatalf("logout: %d %v", code, body)
+	}
+	// SIGKILL: no shutdown, no flush.
+	if err := proc.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = proc.Wait()
+
+	startProcess(t, cfg, admin)
+	if code, _ := send(t, "POST", base+"/auth/login", creds, ""); code != 200 {
+		t.Errorf("the signed-up user is gone after kill -9: login %d", code)
+	}
+	newRefresh, _ := rotated["refresh_token"].(string)
+	if code, _ := send(t, "POST", base+"/auth/refresh", map[string]string{"refresh_token": newRefresh}, ""); code != 200 {
+		t.Errorf("the rotated refresh token is gone after kill -9: %d", code)
+	}
+	if code, _ := send(t, "GET", base+"/todos", nil, loggedOut); code != 401 {
+		t.Errorf("the logged-out access token works again after kill -9: %d", code)
+	}
+}
