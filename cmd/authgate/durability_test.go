@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 
 // startProcess runs "authgate serve -config cfg" as a real child process
 // and waits until its admin listener answers.
-func startProcess(t *testing.T, cfg, admin string) *exec.Cmd {
+func startProcess(t testing.TB, cfg, admin string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "-config", cfg)
 	cmd.Env = append(os.Environ(), "AUTHGATE_RUN_MAIN=1")
@@ -50,7 +50,7 @@ func startProcess(t *testing.T, cfg, admin string) *exec.Cmd {
 
 // send sends a request with an optional JSON body and bearer token, and
 // decodes the JSON answer.
-func send(t *testing.T, method, url string, body any, bearer string) (int, map[string]any) {
+func send(t testing.TB, method, url string, body any, bearer string) (int, map[string]any) {
 	t.Helper()
 	var rd *bytes.Reader
 	if body != nil {

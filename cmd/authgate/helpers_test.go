@@ -13,7 +13,7 @@ import (
 )
 
 // runCmd runs the program in-process with args and returns what it wrote.
-func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
+func runCmd(t testing.TB, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err = run(context.Background(), args, &out, &errOut)
@@ -21,7 +21,7 @@ func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
 }
 
 // genKey writes a new private key of alg to path with "keys generate".
-func genKey(t *testing.T, path, alg string) {
+func genKey(t testing.TB, path, alg string) {
 	t.Helper()
 	if _, stderr, err := runCmd(t, "keys", "generate", "-out", path, "-alg", alg); err != nil {
 		t.Fatalf("keys generate -out %s -alg %s: %v\nstderr: %s", path, alg, err, stderr)
@@ -29,7 +29,7 @@ func genKey(t *testing.T, path, alg string) {
 }
 
 // writeFile writes content to dir/name and returns the path.
-func writeFile(t *testing.T, dir, name, content string) string {
+func writeFile(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -93,7 +93,7 @@ func writeValidConfig(t *testing.T, dir string, c testConfig) string {
 }
 
 // freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -57,8 +57,12 @@ const (
 
 // queueFactor is how many callers, per hashing slot, may wait for a slot.
 // Beyond that they get ErrBusy at once rather than after maxWait, since
-// they would be unlikely to get a slot in time.
-const queueFactor = 8
+// they would be unlikely to get a slot in time. A waiter holds no hashing
+// memory (the slots bound that), so the queue may be deep: with 4 slots
+// and a hash taking tens of milliseconds, 256 waiters are served well
+// within a few seconds' maxWait, and a burst of 100 concurrent logins is
+// queued rather than refused.
+const queueFactor = 64
 
 // A Hasher hashes and verifies passwords with fixed argon2id parameters,
 // running at most a fixed number of hashes at once. It is safe for
@@ -82,7 +86,7 @@ type Hasher struct {
 
 // NewHasher returns a Hasher that hashes with params, runs at most
 // maxConcurrent hashes at once, and lets a caller wait at most maxWait for
-// its turn. At most 8×maxConcurrent callers wait at a time; a caller that
+// its turn. At most 64×maxConcurrent callers wait at a time; a caller that
 // finds no free slot and the queue full, or waits maxWait in vain, gets
 // ErrBusy. A maxWait of zero means never wait.
 //
