@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,5 +170,84 @@ func TestJWKSVerifiedIndependently(t *testing.T) {
 	}
 	if w := serve(g, httptest.NewRequest("POST", "/.well-known/jwks.json", nil)); w.Code != 405 {
 		t.Errorf("POST jwks: %d, want 405", w.Code)
+	}
+}
+
+// TestRevocationsReachOtherProcesses: a password change made through another
+// gateway on the same store (as 'authgate users set-password' or a replica
+// does) revokes this gateway's access tokens after one sync.
+func TestRevocationsReachOtherProcesses(t *testing.T) {
+	up := newUpstream(t)
+	dbPath := filepath.Join(t.TempDir(), "authgate.db")
+	var now atomic.Int64 // the clock both gateways share, in Unix seconds
+	now.Store(testNow.Unix())
+	clock := func() time.Time { return time.Unix(now.Load(), 0) }
+	open := func() *Gateway {
+		store, err := sqlite.Open(context.Background(), dbPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		g, err := New(parseConfig(t, accountsYAML, up.URL), Options{Store: store, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	served, admin := open(), open()
+	creds := map[string]string{"username": "alice", "password": "correct horse"}
+	call(t, served, "POST", "/auth/signup", creds, "")
+	_, body := call(t, served, "POST", "/auth/login", creds, "")
+	access, _ := body["access_token"].(string)
+	if code, _ := call(t, served, "GET", "/todos", nil, access); code != 200 {
+		t.Fatalf("before: %d", code)
+	}
+
+	now.Add(2) // iat has whole seconds: change the password in a later second
+	if err := admin.Accounts().SetPassword(t.Context(), "alice", "battery staple"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go served.SyncRevocations(ctx, 20*time.Millisecond)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, _ := call(t, served, "GET", "/todos", nil, access)
+		if code == 401 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("access token still accepted (%d) after another process changed the password", code)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestHMACTokens: with tokens.hmac_secret authgate signs HS256, verifies its
+// own HS256 tokens, and publishes no key.
+func TestHMACTokens(t *testing.T) {
+	up := newUpstream(t)
+	cfg := strings.Replace(accountsYAML, "  signing_key: ${KEY}\n",
+		"  hmac_secret: 0123456789abcdef0123456789abcdef-test\n", 1)
+	g := newAccountsGateway(t, cfg, up.URL)
+	creds := map[string]string{"username": "alice", "password": "correct horse"}
+	call(t, g, "POST", "/auth/signup", creds, "")
+	_, body := call(t, g, "POST", "/auth/login", creds, "")
+	access, _ := body["access_token"].(string)
+	tok, _, err := jwt.NewParser().ParseUnverified(access, jwt.MapClaims{})
+	if err != nil || tok.Method.Alg() != "HS256" {
+		t.Fatalf("alg = %v (%v), want HS256", tok.Header["alg"], err)
+	}
+	if code, _ := call(t, g, "GET", "/todos", nil, access); code != 200 {
+		t.Errorf("HS256 token refused: %d", code)
+	}
+	w := serve(g, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))
+	if strings.TrimSpace(w.Body.String()) != `{"keys":[]}` {
+		t.Errorf("jwks with an HMAC secret = %s, want no keys", w.Body)
+	}
+	// A token signed with a different secret of the same shape fails.
+	forged, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, tok.Claims).SignedString([]byte("another-secret-another-secret-32b"))
+	if code, _ := call(t, g, "GET", "/todos", nil, forged); code != 401 {
+		t.Errorf("token with another secret: %d, want 401", code)
 	}
 }

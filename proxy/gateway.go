@@ -193,3 +193,27 @@ var _ http.Handler = (*Gateway)(nil)
 // Accounts returns the account endpoints of the current configuration, nil
 // when it serves none. The 'authgate users' command administers through it.
 func (g *Gateway) Accounts() *accounts.Service { return g.rt.Load().accounts }
+
+// SyncRevocations reloads revocations from the store every interval until
+// ctx is done, and forgets expired ones: logouts and password changes made
+// by other replicas or by 'authgate users' reach this process within one
+// interval. Requests never wait for it. Without a store it returns at once.
+func (g *Gateway) SyncRevocations(ctx context.Context, interval time.Duration) {
+	if g.store == nil {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := g.now()
+			if err := g.revocations.Load(ctx, g.store, now); err != nil && ctx.Err() == nil {
+				g.logger.Warn("revocation sync failed", "error", err)
+			}
+			g.revocations.Sweep(now)
+		}
+	}
+}

@@ -20,6 +20,10 @@ import (
 // signal.
 const shutdownGrace = 15 * time.Second
 
+// revocationSync is how often revocations written by other processes
+// (replicas, 'authgate users') are loaded from the store.
+const revocationSync = 5 * time.Second
+
 // serveCmd runs the traffic and admin listeners until ctx is done.
 func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -80,6 +84,10 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	logger.Info("authgate listening", "listen", trafficLn.Addr().String(),
 		"admin_listen", adminLn.Addr().String(), "routes", len(cfg.Routes))
+
+	syncCtx, stopSync := context.WithCancel(ctx)
+	defer stopSync()
+	go gw.SyncRevocations(syncCtx, revocationSync)
 
 	errc := make(chan error, 2)
 	go func() { errc <- traffic.Serve(trafficLn) }()

@@ -273,3 +273,21 @@ func TestFamilyExpiry(t *testing.T) {
 		})
 	}
 }
+
+func TestStoreUnavailableIs503(t *testing.T) {
+	e := newEnv(t, nil)
+	_, refresh := e.mustLogin("alice")
+	e.store.Close()
+	for _, r := range []resp{
+		e.login("alice", "correct horse"),
+		e.refresh(refresh),
+		e.signup("bob", "correct horse"),
+	} {
+		if r.code != 503 || r.header.Get("Retry-After") == "" || r.str("error") != "service temporarily unavailable" {
+			t.Errorf("got %d Retry-After %q %s, want 503", r.code, r.header.Get("Retry-After"), r.raw)
+		}
+		if strings.Contains(r.raw, "sqlite") {
+			t.Errorf("internal detail leaked: %s", r.raw)
+		}
+	}
+}

@@ -9,7 +9,6 @@
 package accounts
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -135,23 +134,3 @@ func (s *Service) Owns(path string) bool {
 // Revoked reports whether the access token behind id was revoked (logout,
 // password change, disabled account).
 func (s *Service) Revoked(id *identity.Identity) bool { return s.Revocations.Revoked(id) }
-
-// SyncRevocations reloads revocations from the store every interval until
-// ctx ends, so replicas sharing a store see each other's logouts, and sweeps
-// expired ones. It returns when ctx is done.
-func (s *Service) SyncRevocations(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			now := s.Now()
-			if err := s.Revocations.Load(ctx, s.Store, now); err != nil {
-				s.Logger.Warn("revocation sync failed", "error", err)
-			}
-			s.Revocations.Sweep(now)
-		}
-	}
-}
