@@ -4,7 +4,7 @@ BIN     := bin
 CONFIG  ?= config.example.yaml
 LDFLAGS := -s -w
 
-.PHONY: all build demo test bench fuzz check clean
+.PHONY: all build demo test bench load fuzz check clean
 
 all: build
 
@@ -27,6 +27,10 @@ test:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# 100 concurrent clients against a real authgate process (loopback).
+load:
+	$(GO) test -run='^$$' -bench='^BenchmarkServer' -benchtime=400x ./cmd/authgate
 
 # Runs each fuzz target for FUZZTIME (the seed corpora already run in `make test`).
 FUZZTIME ?= 30s
