@@ -48,6 +48,11 @@ func startProcess(t testing.TB, cfg, admin string) *exec.Cmd {
 	return nil
 }
 
+// testHTTP is the client of process tests: it keeps up to 200 connections
+// to the server alive, for the 100-client load benchmarks.
+var testHTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+	MaxIdleConns: 200, MaxIdleConnsPerHost: 200}}
+
 // send sends a request with an optional JSON body and bearer token, and
 // decodes the JSON answer.
 func send(t testing.TB, method, url string, body any, bearer string) (int, map[string]any) {
@@ -66,7 +71,7 @@ func send(t testing.TB, method, url string, body any, bearer string) (int, map[s
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}

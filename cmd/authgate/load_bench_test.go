@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // clients is how many concurrent clients the load benchmarks run.
@@ -23,9 +20,8 @@ const clients = 100
 // loadServer is a real authgate process serving accounts, for the load
 // benchmarks: it measures the program as deployed, over loopback HTTP.
 type loadServer struct {
-	base   string
-	proc   *exec.Cmd
-	client *http.Client
+	base string
+	proc *exec.Cmd
 }
 
 func startLoadServer(b *testing.B) *loadServer {
@@ -45,8 +41,6 @@ routes:
 	s := &loadServer{
 		base: "http://" + listen,
 		proc: startProcess(b, cfg, admin),
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-			MaxIdleConns: 200, MaxIdleConnsPerHost: 200}},
 	}
 	if code, _ := s.post(b, "/auth/signup", map[string]string{"username": "bench", "password": "correct horse"}); code != 201 {
 		b.Fatalf("signup: %d", code)
@@ -55,16 +49,7 @@ routes:
 }
 
 func (s *loadServer) post(b *testing.B, path string, body any) (int, map[string]any) {
-	js, _ := json.Marshal(body)
-	resp, err := s.client.Post(s.base+path, "application/json", bytes.NewReader(js))
-	if err != nil {
-		b.Error(err)
-		return 0, nil
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return send(b, http.MethodPost, s.base+path, body, "")
 }
 
 // peakRSS reports the process's peak resident memory (VmHWM) in MiB.
