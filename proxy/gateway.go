@@ -195,7 +195,8 @@ var _ http.Handler = (*Gateway)(nil)
 func (g *Gateway) Accounts() *accounts.Service { return g.rt.Load().accounts }
 
 // SyncRevocations reloads revocations from the store every interval until
-// ctx is done, and forgets expired ones: logouts and password changes made
+// ctx is done, forgets expired ones, and hourly prunes what has ended from
+// the store: logouts and password changes made
 // by other replicas or by 'authgate users' reach this process within one
 // interval. Requests never wait for it. Without a store it returns at once.
 func (g *Gateway) SyncRevocations(ctx context.Context, interval time.Duration) {
@@ -204,6 +205,8 @@ func (g *Gateway) SyncRevocations(ctx context.Context, interval time.Duration) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	prune := time.NewTicker(pruneInterval)
+	defer prune.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -214,6 +217,14 @@ func (g *Gateway) SyncRevocations(ctx context.Context, interval time.Duration) {
 				g.logger.Warn("revocation sync failed", "error", err)
 			}
 			g.revocations.Sweep(now)
+		case <-prune.C:
+			if err := g.store.Prune(ctx, g.now()); err != nil && ctx.Err() == nil {
+				g.logger.Warn("store prune failed", "error", err)
+			}
 		}
 	}
 }
+
+// pruneInterval is how often ended families, their tokens and expired
+// revocations are deleted from the store.
+const pruneInterval = time.Hour
