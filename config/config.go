@@ -13,7 +13,13 @@ package config
 import (
 	"path/filepath"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
+
+// OwnIssuerName is the issuer name of authgate's own tokens in routes,
+// logs and metrics; no external issuer may take it.
+const OwnIssuerName = "authgate"
 
 // Auth modes of a route.
 const (
@@ -42,8 +48,14 @@ type Config struct {
 	// Tokens configures authgate's own access tokens. Optional for a
 	// deployment that only verifies tokens of external issuers.
 	Tokens *Tokens `yaml:"tokens"`
+	// Issuers are trusted external token issuers (Keycloak, Auth0, Okta,
+	// Entra ID, another authgate, ...) whose keys are fetched from their
+	// JWKS.
+	Issuers []Issuer `yaml:"issuers"`
 	// IdentityHeaders maps each header set on forwarded requests to the
-	// claim it carries. Arrays are joined with ",". When absent, the map
+	// claim it carries. Arrays are joined with ",". "sub" and "roles" mean
+	// the identity's subject and roles, read from each issuer's
+	// subject_claim and roles_claim. When absent, the map
 	// returned by DefaultIdentityHeaders is used; when present, it replaces
 	// that map entirely. Every header named here is removed from every
 	// incoming request, in all spellings, before authgate sets its own.
@@ -87,6 +99,62 @@ type Tokens struct {
 	// VerificationKeys are PEM private keys that no longer sign but still
 	// verify, and are still published: rotate keys without logging users out.
 	VerificationKeys []string `yaml:"verification_keys"`
+}
+
+// Issuer is a trusted external token issuer.
+type Issuer struct {
+	// Name identifies the issuer in routes, logs and metrics. Required,
+	// unique, lower-case letters, digits, "-" and "_"; "authgate" is
+	// reserved for authgate's own tokens.
+	Name string `yaml:"name"`
+	// Issuer is the exact "iss" of its tokens. Required.
+	Issuer string `yaml:"issuer"`
+	// JWKSURL is where its public keys are published. HTTPS, except for
+	// loopback addresses. Exactly one of JWKSURL and Discovery is required.
+	JWKSURL string `yaml:"jwks_url"`
+	// Discovery reads jwks_uri from Issuer + "/.well-known/openid-configuration".
+	Discovery bool `yaml:"discovery"`
+	// Audience: a token's "aud" must contain one of these. Required; one
+	// string or a list.
+	Audience Strings `yaml:"audience"`
+	// Algorithms is the allow-list of "alg" values: asymmetric only (RS*,
+	// PS*, ES*, EdDSA). Required.
+	Algorithms []string `yaml:"algorithms"`
+	// Typ lists the accepted "typ" header values (e.g. [at+jwt, JWT]).
+	// Default: any, including none.
+	Typ []string `yaml:"typ"`
+	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 30s,
+	// at most 5m.
+	Leeway time.Duration `yaml:"leeway"`
+	// SubjectClaim, RolesClaim and ScopesClaim name the claims (dotted paths
+	// reach nested ones, e.g. realm_access.roles) holding the subject, roles
+	// and scopes. Defaults: sub, roles, and scope falling back to scp.
+	SubjectClaim string `yaml:"subject_claim"`
+	RolesClaim   string `yaml:"roles_claim"`
+	ScopesClaim  string `yaml:"scopes_claim"`
+	// ClaimHeaders are extra identity headers (header: claim) set for this
+	// issuer's tokens. Like identity_headers, they are removed from every
+	// incoming request.
+	ClaimHeaders map[string]string `yaml:"claim_headers"`
+	// RefreshInterval is how often the JWKS is fetched again. Default 10m.
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
+}
+
+// Strings is a YAML value written as one string or a list of strings.
+type Strings []string
+
+// UnmarshalYAML accepts a scalar or a sequence of scalars.
+func (s *Strings) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*s = Strings{n.Value}
+		return nil
+	}
+	var list []string
+	if err := n.Decode(&list); err != nil {
+		return err
+	}
+	*s = list
+	return nil
 }
 
 // Accounts configures the account endpoints authgate serves itself.
@@ -143,6 +211,9 @@ type Route struct {
 	Roles []string `yaml:"roles"`
 	// Scopes, when set, require the identity to hold all of them.
 	Scopes []string `yaml:"scopes"`
+	// Issuers lists the issuers whose tokens the route accepts, by name
+	// ("authgate" for authgate's own). Default: every configured issuer.
+	Issuers []string `yaml:"issuers"`
 	// Claims, when set, require each claim (a dotted path for nested
 	// claims) to equal the given value; an array claim must contain it.
 	Claims map[string]string `yaml:"claims"`
@@ -168,6 +239,8 @@ const (
 	DefaultAccessTTL   = 15 * time.Minute
 	DefaultLeeway      = 30 * time.Second
 	DefaultTimeout     = 30 * time.Second
+
+	DefaultRefreshInterval = 10 * time.Minute
 
 	DefaultSignup            = SignupClosed
 	DefaultAccountsPrefix    = "/auth"
@@ -220,6 +293,21 @@ func (c *Config) setDefaults() {
 		}
 		if t.Leeway == 0 {
 			t.Leeway = DefaultLeeway
+		}
+	}
+	for i := range c.Issuers {
+		is := &c.Issuers[i]
+		if is.Leeway == 0 {
+			is.Leeway = DefaultLeeway
+		}
+		if is.SubjectClaim == "" {
+			is.SubjectClaim = "sub"
+		}
+		if is.RolesClaim == "" {
+			is.RolesClaim = "roles"
+		}
+		if is.RefreshInterval == 0 {
+			is.RefreshInterval = DefaultRefreshInterval
 		}
 	}
 	if a := c.Accounts; a != nil {

@@ -61,12 +61,42 @@ func (c *Config) Validate() error {
 	if c.Tokens != nil {
 		c.Tokens.validate(&ps, keyPath{"tokens"})
 	}
-	checkIdentityHeaders(&ps, c.IdentityHeaders)
+	checkHeaderMap(&ps, keyPath{"identity_headers"}, c.IdentityHeaders)
 	if c.Store != "" {
 		checkStore(&ps, keyPath{"store"}, c.Store)
 	}
 	if c.Accounts != nil {
 		c.Accounts.validate(&ps, keyPath{"accounts"}, c)
+	}
+
+	issuerNames := map[string]bool{}
+	if c.Tokens != nil {
+		issuerNames[OwnIssuerName] = true
+	}
+	for i := range c.Issuers {
+		is := &c.Issuers[i]
+		at := keyPath{"issuers", i}
+		is.validate(&ps, at)
+		switch {
+		case is.Name == OwnIssuerName:
+			ps.add(at.with("name"), "%q is reserved for authgate's own tokens", is.Name)
+		case issuerNames[is.Name]:
+			ps.add(at.with("name"), "%q names two issuers", is.Name)
+		}
+		issuerNames[is.Name] = true
+		for j := 0; j < i; j++ {
+			if c.Issuers[j].Issuer == is.Issuer && is.Issuer != "" {
+				ps.add(at.with("issuer"), "is also the issuer of issuers[%d]: one iss, one set of keys", j)
+			}
+		}
+		if c.Tokens != nil && c.Tokens.Issuer == is.Issuer {
+			ps.add(at.with("issuer"), "is tokens.issuer, authgate's own")
+		}
+		for h := range is.ClaimHeaders {
+			if _, clash := foldedKeys(c.IdentityHeaders)[headers.Fold(h)]; clash {
+				ps.add(at.with("claim_headers", h), "is already an identity header")
+			}
+		}
 	}
 
 	if len(c.Routes) == 0 {
@@ -82,8 +112,16 @@ func (c *Config) Validate() error {
 		} else {
 			names[r.Name] = i
 		}
-		if r.Auth != AuthNone && r.Auth != "" && c.Tokens == nil {
-			ps.add(at.with("auth"), "auth %q needs a token verifier: configure tokens", r.Auth)
+		if r.Auth != AuthNone && r.Auth != "" && len(issuerNames) == 0 {
+			ps.add(at.with("auth"), "auth %q needs a token verifier: configure tokens or issuers", r.Auth)
+		}
+		for j, name := range r.Issuers {
+			if !issuerNames[name] {
+				ps.add(at.with("issuers", j), "%q is not a configured issuer", name)
+			}
+		}
+		if len(r.Issuers) > 0 && r.Auth == AuthNone {
+			ps.add(at.with("issuers"), "needs auth: required or optional")
 		}
 	}
 	if len(ps) > 0 {
@@ -123,6 +161,102 @@ func (t *Tokens) validate(ps *problems, at keyPath) {
 			ps.add(at.with("verification_keys", i), "must name a PEM key file")
 		}
 	}
+}
+
+// asymmetricAlgs are the algorithms external issuers may use. HMAC is
+// never accepted from an external issuer: its "key" would be a shared
+// secret, not something a JWKS can publish (RFC 8725 §3.1).
+var asymmetricAlgs = map[string]bool{
+	"RS256": true, "RS384": true, "RS512": true, "PS256": true, "PS384": true, "PS512": true,
+	"ES256": true, "ES384": true, "ES512": true, "EdDSA": true,
+}
+
+func (is *Issuer) validate(ps *problems, at keyPath) {
+	switch {
+	case is.Name == "":
+		ps.add(at.with("name"), "is required")
+	case !routeName.MatchString(is.Name):
+		ps.add(at.with("name"), "%q must be lower-case letters, digits, '-' or '_' (at most 63)", is.Name)
+	}
+	if is.Issuer == "" || hasControl(is.Issuer) {
+		ps.add(at.with("issuer"), "is required: the exact iss of its tokens")
+	}
+	switch {
+	case is.JWKSURL == "" && !is.Discovery:
+		ps.add(at.with("jwks_url"), "is required (or set discovery: true)")
+	case is.JWKSURL != "" && is.Discovery:
+		ps.add(at.with("jwks_url"), "set either jwks_url or discovery, not both")
+	case is.JWKSURL != "":
+		checkFetchURL(ps, at.with("jwks_url"), is.JWKSURL)
+	default:
+		checkFetchURL(ps, at.with("issuer"), is.Issuer)
+	}
+	if len(is.Audience) == 0 {
+		ps.add(at.with("audience"), "is required: one audience or a list")
+	}
+	for i, a := range is.Audience {
+		if a == "" || hasControl(a) {
+			ps.add(at.with("audience", i), "must not be empty")
+		}
+	}
+	if len(is.Algorithms) == 0 {
+		ps.add(at.with("algorithms"), "is required: the algorithms its tokens use, e.g. [RS256]")
+	}
+	for i, alg := range is.Algorithms {
+		if !asymmetricAlgs[alg] {
+			ps.add(at.with("algorithms", i), "%q is not one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA", alg)
+		}
+	}
+	for i, t := range is.Typ {
+		if t == "" || hasControl(t) {
+			ps.add(at.with("typ", i), "must not be empty")
+		}
+	}
+	if is.Leeway < 0 || is.Leeway > MaxLeeway {
+		ps.add(at.with("leeway"), "must be between 0s and %s", MaxLeeway)
+	}
+	for _, c := range []struct{ key, v string }{
+		{"subject_claim", is.SubjectClaim}, {"roles_claim", is.RolesClaim}, {"scopes_claim", is.ScopesClaim},
+	} {
+		if strings.HasPrefix(c.v, ".") || strings.HasSuffix(c.v, ".") || hasControl(c.v) {
+			ps.add(at.with(c.key), "is not a claim name or dotted path")
+		}
+	}
+	checkHeaderMap(ps, at.with("claim_headers"), is.ClaimHeaders)
+	if is.RefreshInterval < 30*time.Second || is.RefreshInterval > 24*time.Hour {
+		ps.add(at.with("refresh_interval"), "must be between 30s and 24h")
+	}
+}
+
+// checkFetchURL requires https, or http to a loopback host.
+func checkFetchURL(ps *problems, at keyPath, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Hostname() == "":
+		ps.add(at, "is not an absolute URL")
+	case u.User != nil:
+		ps.add(at, "must not carry credentials")
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	default:
+		ps.add(at, "must be an https:// URL (http:// only for loopback addresses)")
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+func foldedKeys(m map[string]string) map[string]struct{} {
+	out := make(map[string]struct{}, len(m))
+	for k := range m {
+		out[headers.Fold(k)] = struct{}{}
+	}
+	return out
 }
 
 func (a *Accounts) validate(ps *problems, at keyPath, c *Config) {
@@ -290,11 +424,13 @@ func checkListen(ps *problems, at keyPath, addr string) {
 	}
 }
 
-func checkIdentityHeaders(ps *problems, hs map[string]string) {
+// checkHeaderMap checks a header: claim map (identity_headers,
+// claim_headers) found at base.
+func checkHeaderMap(ps *problems, base keyPath, hs map[string]string) {
 	seen := make(map[string]string, len(hs))
 	for _, h := range slices.Sorted(maps.Keys(hs)) {
 		claim := hs[h]
-		at := keyPath{"identity_headers", h}
+		at := base.with(h)
 		norm := headers.Fold(h)
 		switch {
 		case !headerName.MatchString(h):

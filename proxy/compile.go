@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 
 // OwnIssuerName is the issuer name of authgate's own tokens in routes,
 // logs and metrics.
-const OwnIssuerName = "authgate"
+const OwnIssuerName = config.OwnIssuerName
 
 // runtime is one compiled configuration. It is immutable once built.
 type runtime struct {
@@ -36,14 +37,20 @@ type runtime struct {
 	verifier    *token.Verifier // nil when no route authenticates
 	strip       *headers.Set    // identity headers removed from every request
 	idHeaders   []identityHeader
-	trusted     []netip.Prefix
-	transport   *transports
+	// claimHeaders are the extra identity headers of each external issuer.
+	claimHeaders map[string][]identityHeader
+	// sources are the key sources of external issuers, closed with the
+	// runtime.
+	sources   []issuerSource
+	trusted   []netip.Prefix
+	transport *transports
 }
 
 // gatewayRoute is one compiled route.
 type gatewayRoute struct {
 	name         string
 	auth         string
+	issuers      map[string]bool // nil: every issuer
 	require      policy.Requirement
 	upstream     *url.URL
 	stripPrefix  string
@@ -61,15 +68,28 @@ type identityHeaderVal struct {
 	name, value string
 }
 
-func (g *Gateway) compile(cfg *config.Config) (*runtime, error) {
+func (g *Gateway) compile(cfg *config.Config) (_ *runtime, err error) {
 	logger, now := g.logger, g.now
-	rt := &runtime{realm: cfg.Realm, transport: newTransports(), revocations: g.revocations}
+	rt := &runtime{realm: cfg.Realm, transport: newTransports(), revocations: g.revocations,
+		claimHeaders: map[string][]identityHeader{}}
+	defer func() {
+		if err != nil {
+			rt.close() // stop the key sources already started
+		}
+	}()
 
 	names := make([]string, 0, len(cfg.IdentityHeaders))
 	for h, claim := range cfg.IdentityHeaders {
 		canon := http.CanonicalHeaderKey(h)
 		names = append(names, canon)
 		rt.idHeaders = append(rt.idHeaders, identityHeader{name: canon, claim: claim})
+	}
+	for _, is := range cfg.Issuers {
+		for h, claim := range is.ClaimHeaders {
+			canon := http.CanonicalHeaderKey(h)
+			names = append(names, canon)
+			rt.claimHeaders[is.Name] = append(rt.claimHeaders[is.Name], identityHeader{name: canon, claim: claim})
+		}
 	}
 	rt.strip = headers.NewSet(names...)
 
@@ -81,15 +101,24 @@ func (g *Gateway) compile(cfg *config.Config) (*runtime, error) {
 		rt.trusted = append(rt.trusted, p)
 	}
 
+	var trusts []token.Issuer
+	var ks []*keys.Key
 	if cfg.Tokens != nil {
-		ks, err := LoadKeys(cfg)
-		if err != nil {
+		if ks, err = LoadKeys(cfg); err != nil {
 			return nil, err
 		}
-		own := OwnIssuer(cfg.Tokens, ks...)
-		if rt.verifier, err = token.NewVerifier([]token.Issuer{own}, now); err != nil {
-			return nil, fmt.Errorf("tokens: %w", err)
+		trusts = append(trusts, OwnIssuer(cfg.Tokens, ks...))
+	}
+	external, err := rt.startIssuers(cfg.Issuers, logger)
+	if err != nil {
+		return nil, err
+	}
+	if trusts = append(trusts, external...); len(trusts) > 0 {
+		if rt.verifier, err = token.NewVerifier(trusts, now); err != nil {
+			return nil, fmt.Errorf("issuers: %w", err)
 		}
+	}
+	if cfg.Tokens != nil {
 		if rt.wellKnown, err = newWellKnown(cfg.Tokens, cfg.Accounts, ks); err != nil {
 			return nil, err
 		}
@@ -130,6 +159,7 @@ func (rt *runtime) compileRoute(rc *config.Route, logger *slog.Logger) (*gateway
 	rr := &gatewayRoute{
 		name:         rc.Name,
 		auth:         rc.Auth,
+		issuers:      setOf(rc.Issuers),
 		require:      policy.Requirement{Roles: rc.Roles, Scopes: rc.Scopes, Claims: rc.Claims},
 		upstream:     up,
 		stripPrefix:  rc.StripPrefix,
@@ -190,13 +220,17 @@ func OwnIssuer(t *config.Tokens, ks ...*keys.Key) token.Issuer {
 // verified claims. A claim that would not be a safe header value (CR, LF,
 // control characters) fails the request rather than being forwarded.
 func (rt *runtime) identityHeaders(id *identity.Identity) ([]identityHeaderVal, error) {
-	out := make([]identityHeaderVal, 0, len(rt.idHeaders))
-	for _, h := range rt.idHeaders {
+	extra := rt.claimHeaders[id.Issuer]
+	out := make([]identityHeaderVal, 0, len(rt.idHeaders)+len(extra))
+	for _, h := range slices.Concat(rt.idHeaders, extra) {
 		var v string
 		var ok bool
-		if h.claim == "sub" {
+		switch h.claim {
+		case "sub": // the issuer's subject_claim
 			v, ok = id.Subject, true
-		} else {
+		case "roles": // the issuer's roles_claim
+			v, ok = strings.Join(id.Roles, ","), true
+		default:
 			v, ok = id.ClaimString(h.claim)
 		}
 		if !ok || v == "" {
@@ -305,7 +339,26 @@ func (rt *runtime) clientIP(r *http.Request) string {
 	return addr.String()
 }
 
-func (rt *runtime) closeIdle() { rt.transport.closeIdle() }
+// close releases what the runtime holds: idle upstream connections (busy
+// ones close when their request ends) and the external issuers' key
+// sources (their last keys keep answering requests still in flight).
+func (rt *runtime) close() {
+	rt.transport.closeIdle()
+	for _, s := range rt.sources {
+		s.src.Close()
+	}
+}
+
+func setOf(list []string) map[string]bool {
+	if len(list) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}
 
 func parsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {

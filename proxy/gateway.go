@@ -89,9 +89,8 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 		return err
 	}
 	if old := g.rt.Swap(rt); old != nil {
-		// Idle upstream connections of the old routes are closed once no
-		// new request can pick them; busy ones close when their request ends.
-		old.closeIdle()
+		// No new request can pick the old runtime any more.
+		old.close()
 	}
 	return nil
 }
@@ -181,6 +180,9 @@ func (rt *runtime) authenticate(r *http.Request, rr *gatewayRoute) (*identity.Id
 	}
 	if id.Issuer == OwnIssuerName && rt.revocations.Revoked(id) {
 		return nil, fmt.Errorf("%w: revoked", token.ErrInvalid)
+	}
+	if rr.issuers != nil && !rr.issuers[id.Issuer] {
+		return nil, fmt.Errorf("%w: issuer %s not accepted on route %s", token.ErrInvalid, id.Issuer, rr.name)
 	}
 	if err := rr.require.Check(id); err != nil {
 		return id, err // verified but not allowed: the access log names who

@@ -92,7 +92,7 @@ routes:
     upstream: http://127.0.0.1:9000
     auth: required
 `,
-			want: []string{`FILE:5: routes[0].auth: auth "required" needs a token verifier: configure tokens`},
+			want: []string{`FILE:5: routes[0].auth: auth "required" needs a token verifier: configure tokens or issuers`},
 		},
 	}
 	for _, tt := range tests {

@@ -65,7 +65,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		ErrorLog:          errLog,
 	}
 	admin := &http.Server{
-		Handler:           adminHandler(),
+		Handler:           adminHandler(gw),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
@@ -112,11 +112,22 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// adminHandler serves the admin listener: health now, metrics later.
-func adminHandler() http.Handler {
+// adminHandler serves the admin listener: /healthz (the process is alive)
+// and /readyz (it can serve: store reachable, every issuer has keys).
+func adminHandler(gw *proxy.Gateway) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		rd := gw.Readiness(ctx)
+		status := http.StatusOK
+		if !rd.Ready {
+			status = http.StatusServiceUnavailable
+		}
+		respond.JSON(w, status, rd)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, http.StatusNotFound, "not found")

@@ -31,7 +31,7 @@ func (s *Service) setCookies(w http.ResponseWriter, refresh string, expires time
 		return "", fmt.Errorf("random: %w", err)
 	}
 	csrf := hex.EncodeToString(b[:])
-	maxAge := int(expires.Sub(s.Now()) / time.Second)
+	maxAge := int(expires.Sub(s.d.Now()) / time.Second)
 	if maxAge < 1 {
 		maxAge = 1
 	}

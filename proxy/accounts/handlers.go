@@ -83,9 +83,9 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 	// Throttle by what was presented, whether or not such an account
 	// exists, so throttling reveals nothing about which accounts exist.
 	acctKey := "acct:" + strings.ToLower(name)
-	ipKey := "ip:" + s.ClientIP(r)
-	if wait := max(s.AccountLimiter.Wait(acctKey), s.IPLimiter.Wait(ipKey)); wait > 0 {
-		s.Logger.Warn("login throttled", "client_ip", s.ClientIP(r), "retry_after", wait.String())
+	ipKey := "ip:" + s.d.ClientIP(r)
+	if wait := max(s.d.AccountLimiter.Wait(acctKey), s.d.IPLimiter.Wait(ipKey)); wait > 0 {
+		s.d.Logger.Warn("login throttled", "client_ip", s.d.ClientIP(r), "retry_after", wait.String())
 		tooMany(w, wait)
 		return
 	}
@@ -93,15 +93,15 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 	u, err := s.authenticate(r, req.Username, req.Email, req.Password)
 	switch {
 	case errors.Is(err, errBadCredentials):
-		s.AccountLimiter.Fail(acctKey)
-		s.IPLimiter.Fail(ipKey)
+		s.d.AccountLimiter.Fail(acctKey)
+		s.d.IPLimiter.Fail(ipKey)
 		s.unauthorized(w, invalidCredentials)
 		return
 	case err != nil:
 		s.writeErr(w, r, err)
 		return
 	}
-	s.AccountLimiter.Reset(acctKey)
+	s.d.AccountLimiter.Reset(acctKey)
 
 	f, tokens, err := s.startFamily(r.Context(), u)
 	if err != nil {
@@ -127,12 +127,12 @@ func (s *Service) authenticate(r *http.Request, username, email, pw string) (*Us
 	var u *User
 	var err error
 	if username != "" {
-		u, err = s.Store.UserByUsername(ctx, username)
+		u, err = s.d.Store.UserByUsername(ctx, username)
 	} else {
-		u, err = s.Store.UserByEmail(ctx, email)
+		u, err = s.d.Store.UserByEmail(ctx, email)
 	}
 	if errors.Is(err, ErrNotFound) {
-		if err := s.Hasher.VerifyDummy(ctx, pw); err != nil {
+		if err := s.d.Hasher.VerifyDummy(ctx, pw); err != nil {
 			return nil, err
 		}
 		return nil, errBadCredentials
@@ -140,7 +140,7 @@ func (s *Service) authenticate(r *http.Request, username, email, pw string) (*Us
 	if err != nil {
 		return nil, err
 	}
-	ok, rehash, err := s.Hasher.Verify(ctx, pw, u.PasswordHash)
+	ok, rehash, err := s.d.Hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
 		return nil, err
 	}
@@ -156,21 +156,21 @@ func (s *Service) authenticate(r *http.Request, username, email, pw string) (*Us
 // rehash stores pw under the current hashing parameters. A failure only
 // delays the upgrade to the next login.
 func (s *Service) rehash(r *http.Request, u *User, pw string) {
-	h, err := s.Hasher.Hash(r.Context(), pw)
+	h, err := s.d.Hasher.Hash(r.Context(), pw)
 	if err != nil {
-		s.Logger.Warn("password rehash skipped", "user", u.ID, "error", err)
+		s.d.Logger.Warn("password rehash skipped", "user", u.ID, "error", err)
 		return
 	}
 	old := u.PasswordHash
-	err = s.Store.UpdateUser(r.Context(), u.ID, func(cur *User) error {
+	err = s.d.Store.UpdateUser(r.Context(), u.ID, func(cur *User) error {
 		if cur.PasswordHash != old {
 			return errPasswordChanged // changed meanwhile: keep the newer one
 		}
-		cur.PasswordHash, cur.UpdatedAt = h, s.Now().UTC()
+		cur.PasswordHash, cur.UpdatedAt = h, s.d.Now().UTC()
 		return nil
 	}, nil)
 	if err != nil {
-		s.Logger.Warn("password rehash not stored", "user", u.ID, "error", err)
+		s.d.Logger.Warn("password rehash not stored", "user", u.ID, "error", err)
 	}
 }
 
@@ -200,8 +200,8 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if isRefreshFailure(err) {
 			if errors.Is(err, errReuse) {
-				s.Logger.Warn("security event: refresh token reuse, family revoked",
-					"family", f.ID, "user", f.UserID, "client_ip", s.ClientIP(r))
+				s.d.Logger.Warn("security event: refresh token reuse, family revoked",
+					"family", f.ID, "user", f.UserID, "client_ip", s.d.ClientIP(r))
 			}
 			s.clearCookie(w)
 			s.unauthorized(w, "invalid refresh token")
@@ -245,7 +245,7 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	ended := false
 	if raw != "" {
-		id, err := s.Verifier.Verify(raw)
+		id, err := s.d.Verifier.Verify(raw)
 		if err != nil {
 			respond.Deny(w, s.cfg.Realm, err)
 			return
@@ -282,8 +282,8 @@ func (s *Service) me(w http.ResponseWriter, r *http.Request) {
 		respond.Deny(w, s.cfg.Realm, err)
 		return
 	}
-	id, err := s.Verifier.Verify(raw)
-	if err == nil && s.Revocations.Revoked(id) {
+	id, err := s.d.Verifier.Verify(raw)
+	if err == nil && s.d.Revocations.Revoked(id) {
 		err = fmt.Errorf("%w: revoked", token.ErrInvalid)
 	}
 	if err != nil {

@@ -81,12 +81,12 @@ func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if errors.Is(err, ErrUnavailable) || errors.Is(err, password.ErrBusy) {
-		s.Logger.Warn("account request failed", "path", r.URL.Path, "error", err)
+		s.d.Logger.Warn("account request failed", "path", r.URL.Path, "error", err)
 		w.Header().Set("Retry-After", "1")
 		respond.Error(w, http.StatusServiceUnavailable, "service temporarily unavailable")
 		return
 	}
-	s.Logger.Error("account request failed", "path", r.URL.Path, "error", err)
+	s.d.Logger.Error("account request failed", "path", r.URL.Path, "error", err)
 	respond.Error(w, http.StatusInternalServerError, "internal error")
 }
 

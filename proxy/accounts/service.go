@@ -69,8 +69,8 @@ type Deps struct {
 // Service is the account endpoints as an http.Handler. It is safe for
 // concurrent use.
 type Service struct {
-	cfg Config
-	Deps
+	cfg   Config
+	d     Deps
 	mux   *http.ServeMux
 	allow map[string]string // path → Allow header, for 405s
 }
@@ -91,7 +91,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.ClientIP == nil {
 		d.ClientIP = peerIP
 	}
-	s := &Service{cfg: cfg, Deps: d, mux: http.NewServeMux(), allow: map[string]string{}}
+	s := &Service{cfg: cfg, d: d, mux: http.NewServeMux(), allow: map[string]string{}}
 	for _, e := range []struct {
 		method, path string
 		h            http.HandlerFunc
@@ -133,4 +133,4 @@ func (s *Service) Owns(path string) bool {
 
 // Revoked reports whether the access token behind id was revoked (logout,
 // password change, disabled account).
-func (s *Service) Revoked(id *identity.Identity) bool { return s.Revocations.Revoked(id) }
+func (s *Service) Revoked(id *identity.Identity) bool { return s.d.Revocations.Revoked(id) }

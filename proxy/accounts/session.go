@@ -35,7 +35,7 @@ func (s *Service) NewUser(ctx context.Context, username, email, pw string, roles
 	if err := s.cfg.Policy.Check(pw); err != nil {
 		return nil, &badRequest{http.StatusBadRequest, err.Error()}
 	}
-	hash, err := s.Hasher.Hash(ctx, pw)
+	hash, err := s.d.Hasher.Hash(ctx, pw)
 	if err != nil {
 		return nil, err
 	}
@@ -43,10 +43,10 @@ func (s *Service) NewUser(ctx context.Context, username, email, pw string, roles
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC()
+	now := s.d.Now().UTC()
 	u := &User{ID: id, Username: username, Email: email, PasswordHash: hash,
 		Roles: append([]string(nil), roles...), CreatedAt: now, UpdatedAt: now}
-	switch err := s.Store.CreateUser(ctx, u); {
+	switch err := s.d.Store.CreateUser(ctx, u); {
 	case errors.Is(err, ErrUsernameTaken):
 		return nil, &badRequest{http.StatusConflict, "username already taken"}
 	case errors.Is(err, ErrEmailTaken):
@@ -67,10 +67,10 @@ func (s *Service) startFamily(ctx context.Context, u *User) (*Family, *issued, e
 	if err != nil {
 		return nil, nil, err
 	}
-	now := s.Now().UTC()
+	now := s.d.Now().UTC()
 	f := &Family{ID: id, UserID: u.ID, Current: hash, CreatedAt: now, LastUsedAt: now,
 		ExpiresAt: now.Add(s.cfg.RefreshTTL)}
-	if err := s.Store.CreateFamily(ctx, f); err != nil {
+	if err := s.d.Store.CreateFamily(ctx, f); err != nil {
 		return nil, nil, err
 	}
 	out, err := s.accessToken(u, f.ID)
@@ -93,9 +93,9 @@ func (s *Service) rotate(ctx context.Context, presented string) (*Family, *issue
 	}
 	policy := refreshPolicy{TTL: s.cfg.RefreshTTL, Idle: s.cfg.RefreshIdle, Grace: s.cfg.RefreshGrace}
 	var stored Family
-	err = s.Store.UpdateFamily(ctx, hashRefreshToken(presented), func(f Family) (*Family, error) {
+	err = s.d.Store.UpdateFamily(ctx, hashRefreshToken(presented), func(f Family) (*Family, error) {
 		stored = f
-		return decideRefresh(f, hashRefreshToken(presented), nextHash, s.Now().UTC(), policy)
+		return decideRefresh(f, hashRefreshToken(presented), nextHash, s.d.Now().UTC(), policy)
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -103,7 +103,7 @@ func (s *Service) rotate(ctx context.Context, presented string) (*Family, *issue
 	case err != nil:
 		return &stored, nil, err
 	}
-	u, err := s.Store.UserByID(ctx, stored.UserID)
+	u, err := s.d.Store.UserByID(ctx, stored.UserID)
 	if errors.Is(err, ErrNotFound) || err == nil && u.Disabled {
 		return &stored, nil, errUserGone
 	}
@@ -129,11 +129,11 @@ func (s *Service) accessToken(u *User, sid string) (*issued, error) {
 	if u.Email != "" {
 		claims["email"] = u.Email
 	}
-	tok, exp, err := s.Signer.Sign(u.ID, claims, s.cfg.AccessTTL)
+	tok, exp, err := s.d.Signer.Sign(u.ID, claims, s.cfg.AccessTTL)
 	if err != nil {
 		return nil, err
 	}
-	return &issued{access: tok, expiresIn: int64(exp.Sub(s.Now()).Round(time.Second) / time.Second)}, nil
+	return &issued{access: tok, expiresIn: int64(exp.Sub(s.d.Now()).Round(time.Second) / time.Second)}, nil
 }
 
 // endAccessToken revokes a verified access token until its expiry, and the
@@ -142,13 +142,13 @@ func (s *Service) endAccessToken(ctx context.Context, id *identity.Identity) err
 	iss, _ := id.Claims["iss"].(string)
 	if id.TokenID != "" {
 		d := DeniedToken{Issuer: iss, JTI: id.TokenID, ExpiresAt: id.ExpiresAt}
-		if err := s.Store.DenyAccessToken(ctx, d); err != nil {
+		if err := s.d.Store.DenyAccessToken(ctx, d); err != nil {
 			return err
 		}
-		s.Revocations.DenyToken(iss, id.TokenID, id.ExpiresAt)
+		s.d.Revocations.DenyToken(iss, id.TokenID, id.ExpiresAt)
 	}
 	if sid, ok := id.Claims["sid"].(string); ok && sid != "" {
-		err := s.Store.RevokeFamily(ctx, sid, ReasonLogout, s.Now().UTC())
+		err := s.d.Store.RevokeFamily(ctx, sid, ReasonLogout, s.d.Now().UTC())
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
@@ -161,8 +161,8 @@ func (s *Service) endRefreshToken(ctx context.Context, presented string) error {
 	if !wellFormedRefreshToken(presented) {
 		return errRefreshUnknown
 	}
-	now := s.Now().UTC()
-	err := s.Store.UpdateFamily(ctx, hashRefreshToken(presented), func(f Family) (*Family, error) {
+	now := s.d.Now().UTC()
+	err := s.d.Store.UpdateFamily(ctx, hashRefreshToken(presented), func(f Family) (*Family, error) {
 		if !f.RevokedAt.IsZero() {
 			return nil, errFamilyRevoked
 		}
@@ -204,7 +204,7 @@ func (s *Service) SetPassword(ctx context.Context, username, pw string) error {
 	if err := s.cfg.Policy.Check(pw); err != nil {
 		return &badRequest{http.StatusBadRequest, err.Error()}
 	}
-	hash, err := s.Hasher.Hash(ctx, pw)
+	hash, err := s.d.Hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
 	}
@@ -232,18 +232,18 @@ func (s *Service) SetRoles(ctx context.Context, username string, roles []string)
 }
 
 func (s *Service) updateUser(ctx context.Context, username, revokeReason string, change func(*User)) error {
-	u, err := s.Store.UserByUsername(ctx, username)
+	u, err := s.d.Store.UserByUsername(ctx, username)
 	if err != nil {
 		return err
 	}
-	now := s.Now().UTC()
+	now := s.d.Now().UTC()
 	var rev *Revocation
 	if revokeReason != "" {
 		// Access tokens carry iat in whole seconds: tokens issued before
 		// this second are revoked; one issued in the same second survives.
 		rev = &Revocation{Reason: revokeReason, At: now.Truncate(time.Second)}
 	}
-	err = s.Store.UpdateUser(ctx, u.ID, func(cur *User) error {
+	err = s.d.Store.UpdateUser(ctx, u.ID, func(cur *User) error {
 		change(cur)
 		cur.UpdatedAt = now
 		return nil
@@ -252,7 +252,7 @@ func (s *Service) updateUser(ctx context.Context, username, revokeReason string,
 		return err
 	}
 	if rev != nil {
-		s.Revocations.RevokeSubject(u.ID, rev.At)
+		s.d.Revocations.RevokeSubject(u.ID, rev.At)
 	}
 	return nil
 }
