@@ -67,6 +67,9 @@ type Config struct {
 	// Accounts, when present, serves signup, login, refresh and logout.
 	// Needs tokens and store.
 	Accounts *Accounts `yaml:"accounts"`
+	// ForwardAuth configures the decision endpoints (/auth/verify,
+	// /auth/forward, /auth/ext-authz/...).
+	ForwardAuth ForwardAuth `yaml:"forward_auth"`
 	// Routes are matched in file order; the first match wins. A request
 	// that matches no route is answered 404 and never forwarded.
 	Routes []Route `yaml:"routes"`
@@ -99,6 +102,14 @@ type Tokens struct {
 	// VerificationKeys are PEM private keys that no longer sign but still
 	// verify, and are still published: rotate keys without logging users out.
 	VerificationKeys []string `yaml:"verification_keys"`
+}
+
+// ForwardAuth configures the decision endpoints that nginx, ingress-nginx,
+// Traefik, Caddy and Envoy ask.
+type ForwardAuth struct {
+	// CacheControl is sent with allowed decisions. Default "no-store":
+	// a peer must ask again for every request.
+	CacheControl string `yaml:"cache_control"`
 }
 
 // Issuer is a trusted external token issuer.
@@ -226,6 +237,11 @@ type Route struct {
 	// ForwardAuthorization forwards the client's Authorization header to
 	// the upstream. Default false: the upstream sees identity headers only.
 	ForwardAuthorization bool `yaml:"forward_authorization"`
+	// IdentityToken adds X-Auth-Token: a JWT of the identity signed by
+	// authgate's key (audience = the route's name, lifetime 30s), so an
+	// upstream that must not trust the network can verify the identity
+	// against /.well-known/jwks.json. Needs tokens.signing_key.
+	IdentityToken bool `yaml:"identity_token"`
 	// Timeout bounds the wait for the upstream's response headers
 	// (answered 504 when exceeded). Default 30s.
 	Timeout time.Duration `yaml:"timeout"`
@@ -283,6 +299,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Realm == "" {
 		c.Realm = DefaultRealm
+	}
+	if c.ForwardAuth.CacheControl == "" {
+		c.ForwardAuth.CacheControl = "no-store"
 	}
 	if c.IdentityHeaders == nil {
 		c.IdentityHeaders = DefaultIdentityHeaders()

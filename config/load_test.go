@@ -35,6 +35,7 @@ func goodConfig() *Config {
 		AdminListen:     "127.0.0.1:9191",
 		Realm:           "authgate",
 		IdentityHeaders: DefaultIdentityHeaders(),
+		ForwardAuth:     ForwardAuth{CacheControl: "no-store"},
 		Tokens: &Tokens{
 			Issuer:     "https://auth.example.com",
 			Audience:   "api",

@@ -61,6 +61,9 @@ func (c *Config) Validate() error {
 	if c.Tokens != nil {
 		c.Tokens.validate(&ps, keyPath{"tokens"})
 	}
+	if cc := c.ForwardAuth.CacheControl; hasControl(cc) {
+		ps.add(keyPath{"forward_auth", "cache_control"}, "must not contain control characters")
+	}
 	checkHeaderMap(&ps, keyPath{"identity_headers"}, c.IdentityHeaders)
 	if c.Store != "" {
 		checkStore(&ps, keyPath{"store"}, c.Store)
@@ -119,6 +122,9 @@ func (c *Config) Validate() error {
 			if !issuerNames[name] {
 				ps.add(at.with("issuers", j), "%q is not a configured issuer", name)
 			}
+		}
+		if r.IdentityToken && (c.Tokens == nil || c.Tokens.SigningKey == "") {
+			ps.add(at.with("identity_token"), "needs tokens.signing_key: upstreams verify it against the published JWKS")
 		}
 		if len(r.Issuers) > 0 && r.Auth == AuthNone {
 			ps.add(at.with("issuers"), "needs auth: required or optional")

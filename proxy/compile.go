@@ -41,9 +41,16 @@ type runtime struct {
 	claimHeaders map[string][]identityHeader
 	// sources are the key sources of external issuers, closed with the
 	// runtime.
-	sources   []issuerSource
-	trusted   []netip.Prefix
-	transport *transports
+	sources []issuerSource
+	// idSigner signs X-Auth-Token identity tokens; nil without a signing key.
+	idSigner *token.Signer
+	// decisionHeaders are every identity header a decision answer carries,
+	// empty when it has no value, so a peer overwrites client copies.
+	decisionHeaders []string
+	// cacheControl is sent with allowed decisions.
+	cacheControl string
+	trusted      []netip.Prefix
+	transport    *transports
 }
 
 // gatewayRoute is one compiled route.
@@ -51,6 +58,7 @@ type gatewayRoute struct {
 	name         string
 	auth         string
 	issuers      map[string]bool // nil: every issuer
+	idToken      bool            // add X-Auth-Token
 	require      policy.Requirement
 	upstream     *url.URL
 	stripPrefix  string
@@ -91,7 +99,10 @@ func (g *Gateway) compile(cfg *config.Config) (_ *runtime, err error) {
 			rt.claimHeaders[is.Name] = append(rt.claimHeaders[is.Name], identityHeader{name: canon, claim: claim})
 		}
 	}
+	names = append(names, identityTokenHeader)
+	rt.decisionHeaders = slices.Compact(slices.Sorted(slices.Values(names)))
 	rt.strip = headers.NewSet(names...)
+	rt.cacheControl = cfg.ForwardAuth.CacheControl
 
 	for _, s := range cfg.TrustedProxies {
 		p, err := parsePrefix(s)
@@ -121,6 +132,9 @@ func (g *Gateway) compile(cfg *config.Config) (_ *runtime, err error) {
 	if cfg.Tokens != nil {
 		if rt.wellKnown, err = newWellKnown(cfg.Tokens, cfg.Accounts, ks); err != nil {
 			return nil, err
+		}
+		if ks[0].Algorithm != keys.HS256 {
+			rt.idSigner = token.NewSigner(ks[0], cfg.Tokens.Issuer, cfg.Tokens.Audience, now)
 		}
 		if cfg.Accounts != nil {
 			signer := token.NewSigner(ks[0], cfg.Tokens.Issuer, cfg.Tokens.Audience, now)
@@ -160,6 +174,7 @@ func (rt *runtime) compileRoute(rc *config.Route, logger *slog.Logger) (*gateway
 		name:         rc.Name,
 		auth:         rc.Auth,
 		issuers:      setOf(rc.Issuers),
+		idToken:      rc.IdentityToken,
 		require:      policy.Requirement{Roles: rc.Roles, Scopes: rc.Scopes, Claims: rc.Claims},
 		upstream:     up,
 		stripPrefix:  rc.StripPrefix,
@@ -219,7 +234,7 @@ func OwnIssuer(t *config.Tokens, ks ...*keys.Key) token.Issuer {
 // identityHeaders renders the configured identity headers from id's
 // verified claims. A claim that would not be a safe header value (CR, LF,
 // control characters) fails the request rather than being forwarded.
-func (rt *runtime) identityHeaders(id *identity.Identity) ([]identityHeaderVal, error) {
+func (rt *runtime) identityHeaders(id *identity.Identity, rr *gatewayRoute) ([]identityHeaderVal, error) {
 	extra := rt.claimHeaders[id.Issuer]
 	out := make([]identityHeaderVal, 0, len(rt.idHeaders)+len(extra))
 	for _, h := range slices.Concat(rt.idHeaders, extra) {
@@ -240,6 +255,13 @@ func (rt *runtime) identityHeaders(id *identity.Identity) ([]identityHeaderVal, 
 			return nil, fmt.Errorf("%w: claim %s is not a valid header value", token.ErrInvalid, h.claim)
 		}
 		out = append(out, identityHeaderVal{name: h.name, value: v})
+	}
+	if rr.idToken && rt.idSigner != nil {
+		tok, err := rt.identityToken(id, rr.name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, identityHeaderVal{name: identityTokenHeader, value: tok})
 	}
 	return out, nil
 }
@@ -347,6 +369,32 @@ func (rt *runtime) close() {
 	for _, s := range rt.sources {
 		s.src.Close()
 	}
+}
+
+// identityTokenHeader carries the signed identity token to upstreams.
+const identityTokenHeader = "X-Auth-Token"
+
+// identityTokenTTL is the lifetime of an X-Auth-Token: long enough to reach
+// the upstream, too short to be worth stealing.
+const identityTokenTTL = 30 * time.Second
+
+// identityToken signs id for the upstream of route: audience the route's
+// name, the issuer that vouched for id in "idp".
+func (rt *runtime) identityToken(id *identity.Identity, route string) (string, error) {
+	extra := map[string]any{"idp": id.Issuer, "roles": id.Roles}
+	if id.Roles == nil {
+		extra["roles"] = []string{}
+	}
+	for _, c := range []string{"preferred_username", "email"} {
+		if v, ok := id.ClaimString(c); ok {
+			extra[c] = v
+		}
+	}
+	tok, err := rt.idSigner.SignIdentity(route, id.Subject, extra, identityTokenTTL)
+	if err != nil {
+		return "", fmt.Errorf("identity token: %w", err)
+	}
+	return tok, nil
 }
 
 func setOf(list []string) map[string]bool {

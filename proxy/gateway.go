@@ -121,6 +121,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) serve(w *accessRecord, r *http.Request) *forwarding {
 	rt := g.rt.Load()
 	fw := &forwarding{}
+	// Decision endpoints are recognised on the path as received: after
+	// /auth/ext-authz everything is Envoy's original path, dot segments
+	// included, and must never be cleaned into some other route of ours.
+	if dialect := decisionDialect(r.URL.Path); dialect != "" {
+		return g.decide(w, r, rt, dialect, fw)
+	}
 	p, err := route.CleanPath(r.URL.Path)
 	if err != nil {
 		w.reason = "bad_path"
@@ -128,6 +134,9 @@ func (g *Gateway) serve(w *accessRecord, r *http.Request) *forwarding {
 		return fw
 	}
 	fw.path = p
+	if dialect := decisionDialect(p); dialect != "" {
+		return g.decide(w, r, rt, dialect, fw)
+	}
 	if rt.accounts != nil && rt.accounts.Owns(p) {
 		w.route = "accounts"
 		r2, u := *r, *r.URL
@@ -148,8 +157,8 @@ func (g *Gateway) serve(w *accessRecord, r *http.Request) *forwarding {
 	}
 	rr := rt.routes[i]
 	w.route = rr.name
-	if fw.id, err = rt.authenticate(r, rr); err == nil && fw.id != nil {
-		fw.headers, err = rt.identityHeaders(fw.id)
+	if fw.id, err = rt.authenticate(r.Header, rr); err == nil && fw.id != nil {
+		fw.headers, err = rt.identityHeaders(fw.id, rr)
 	}
 	if err != nil {
 		w.reason = respond.Deny(w, rt.realm, err).Reason
@@ -163,11 +172,11 @@ func (g *Gateway) serve(w *accessRecord, r *http.Request) *forwarding {
 // authenticate applies the route's auth mode. It returns a nil identity for
 // an anonymous request the route lets through. When the identity is valid but
 // fails the route's requirements it returns both, for the access log.
-func (rt *runtime) authenticate(r *http.Request, rr *gatewayRoute) (*identity.Identity, error) {
+func (rt *runtime) authenticate(h http.Header, rr *gatewayRoute) (*identity.Identity, error) {
 	if rr.auth == config.AuthNone {
 		return nil, nil
 	}
-	raw, err := token.FromHeader(r.Header)
+	raw, err := token.FromHeader(h)
 	if err != nil {
 		if rr.auth == config.AuthOptional && errors.Is(err, token.ErrMissing) {
 			return nil, nil

@@ -38,10 +38,26 @@ func NewSigner(key *keys.Key, issuer, audience string, now func() time.Time) *Si
 	return &Signer{key: key, issuer: issuer, audience: audience, now: now}
 }
 
+// TypeIdentity is the "typ" header of the identity tokens authgate hands
+// upstreams (X-Auth-Token): not access tokens, and never accepted as such.
+const TypeIdentity = "JWT"
+
 // Sign issues an access token for sub that lives for ttl, with the extra
 // claims (profile claims such as "preferred_username" or "roles"). It
 // returns the token and its expiry.
 func (s *Signer) Sign(sub string, extra map[string]any, ttl time.Duration) (string, time.Time, error) {
+	return s.sign(TypeAccessToken, s.audience, sub, extra, ttl)
+}
+
+// SignIdentity issues a short-lived identity token for an upstream: its
+// audience is the upstream's (the route's name), so it can never pass as an
+// access token, and its "typ" is JWT.
+func (s *Signer) SignIdentity(audience, sub string, extra map[string]any, ttl time.Duration) (string, error) {
+	tok, _, err := s.sign(TypeIdentity, audience, sub, extra, ttl)
+	return tok, err
+}
+
+func (s *Signer) sign(typ, audience, sub string, extra map[string]any, ttl time.Duration) (string, time.Time, error) {
 	if sub == "" {
 		return "", time.Time{}, errors.New("token: empty subject")
 	}
@@ -57,7 +73,7 @@ func (s *Signer) Sign(sub string, extra map[string]any, ttl time.Duration) (stri
 	claims := jwt.MapClaims{
 		"iss": s.issuer,
 		"sub": sub,
-		"aud": s.audience,
+		"aud": audience,
 		"iat": now.Unix(),
 		"exp": exp.Unix(),
 		"jti": jti,
@@ -69,7 +85,7 @@ func (s *Signer) Sign(sub string, extra map[string]any, ttl time.Duration) (stri
 		claims[k] = v
 	}
 	t := jwt.NewWithClaims(s.key.SigningMethod(), claims)
-	t.Header["typ"] = TypeAccessToken
+	t.Header["typ"] = typ
 	t.Header["kid"] = s.key.ID
 	signed, err := t.SignedString(s.key.SigningKey())
 	if err != nil {
