@@ -82,20 +82,9 @@ func (g *Gateway) decide(w *accessRecord, r *http.Request, rt *runtime, dialect 
 		return fw
 	}
 	fw.path = p
-	i := rt.table.Match(o.host, o.method, p)
-	if i < 0 {
-		// 403, not 404: nginx turns any status but 401 and 403 into 500.
-		w.reason = "no_route"
-		respond.Error(w, http.StatusForbidden, "no route for this request")
-		return fw
-	}
-	rr := rt.routes[i]
-	w.route = rr.name
-	if fw.id, err = rt.authenticate(r.Header, rr); err == nil && fw.id != nil {
-		fw.headers, err = rt.identityHeaders(fw.id, rr)
-	}
-	if err != nil {
-		w.reason = respond.Deny(w, rt.realm, err).Reason
+	// No route is 403, not 404: nginx turns any status but 401 and 403
+	// into 500.
+	if rt.admit(w, r.Header, o.host, o.method, fw, http.StatusForbidden) == nil {
 		return fw
 	}
 	h := w.Header()

@@ -149,24 +149,37 @@ func (g *Gateway) serve(w *accessRecord, r *http.Request) *forwarding {
 		w.route = "well_known"
 		return fw
 	}
-	i := rt.table.Match(r.Host, r.Method, p)
-	if i < 0 {
-		w.reason = "no_route"
-		respond.Error(w, http.StatusNotFound, "no route for this request")
-		return fw
-	}
-	rr := rt.routes[i]
-	w.route = rr.name
-	if fw.id, err = rt.authenticate(r.Header, rr); err == nil && fw.id != nil {
-		fw.headers, err = rt.identityHeaders(fw.id, rr)
-	}
-	if err != nil {
-		w.reason = respond.Deny(w, rt.realm, err).Reason
+	rr := rt.admit(w, r.Header, r.Host, r.Method, fw, http.StatusNotFound)
+	if rr == nil {
 		return fw
 	}
 	ctx := context.WithValue(r.Context(), forwardingKey{}, fw)
 	rr.proxy.ServeHTTP(w, r.WithContext(ctx))
 	return fw
+}
+
+// admit matches the request (canonical path fw.path) to its route, applies
+// the route's authentication and requirements, and fills fw.id and
+// fw.headers. It returns the route when the request may pass; otherwise it
+// has answered: noRoute when no route matches, the denial when auth fails.
+func (rt *runtime) admit(w *accessRecord, h http.Header, host, method string, fw *forwarding, noRoute int) *gatewayRoute {
+	i := rt.table.Match(host, method, fw.path)
+	if i < 0 {
+		w.reason = "no_route"
+		respond.Error(w, noRoute, "no route for this request")
+		return nil
+	}
+	rr := rt.routes[i]
+	w.route = rr.name
+	var err error
+	if fw.id, err = rt.authenticate(h, rr); err == nil && fw.id != nil {
+		fw.headers, err = rt.identityHeaders(fw.id, rr)
+	}
+	if err != nil {
+		w.reason = respond.Deny(w, rt.realm, err).Reason
+		return nil
+	}
+	return rr
 }
 
 // authenticate applies the route's auth mode. It returns a nil identity for
