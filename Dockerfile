@@ -7,7 +7,10 @@ RUN go mod download
 COPY cmd ./cmd
 COPY config ./config
 COPY proxy ./proxy
-RUN CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o /out/authgate ./cmd/authgate
+ARG VERSION=dev
+ARG COMMIT=unknown
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" \
+    -o /out/authgate ./cmd/authgate
 
 # distroless/static: CA certificates and tzdata, no shell, uid 65532.
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -2,7 +2,9 @@
 GO      ?= go
 BIN     := bin
 CONFIG  ?= config.example.yaml
-LDFLAGS := -s -w
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: all build demo test bench load fuzz check clean
 

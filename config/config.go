@@ -45,6 +45,10 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Realm is the realm named in WWW-Authenticate challenges. Default "authgate".
 	Realm string `yaml:"realm"`
+	// Server holds the traffic listener's limits and the shutdown grace.
+	Server Server `yaml:"server"`
+	// TLS, when present, serves the traffic listener over TLS (HTTP/2 on).
+	TLS *TLS `yaml:"tls"`
 	// Tokens configures authgate's own access tokens. Optional for a
 	// deployment that only verifies tokens of external issuers.
 	Tokens *Tokens `yaml:"tokens"`
@@ -102,6 +106,35 @@ type Tokens struct {
 	// VerificationKeys are PEM private keys that no longer sign but still
 	// verify, and are still published: rotate keys without logging users out.
 	VerificationKeys []string `yaml:"verification_keys"`
+}
+
+// Server holds the traffic listener's limits. Zero read and write timeouts
+// mean none: uploads, streams and WebSockets may run long; the upstream
+// timeout of each route still bounds the wait for response headers.
+type Server struct {
+	// ReadHeaderTimeout bounds reading a request's headers. Default 10s.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request. Default 0 (none).
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing a response. Default 0 (none).
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes idle keep-alive connections. Default 120s.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes bounds a request's headers. Default 65536.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// ShutdownGrace is how long requests in flight may finish after
+	// SIGTERM or SIGINT. Default 15s.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+}
+
+// TLS configures TLS on the traffic listener. Certificates are read again
+// on every reload.
+type TLS struct {
+	// CertFile and KeyFile are PEM files (relative to the config file).
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// MinVersion is "1.2" (default) or "1.3".
+	MinVersion string `yaml:"min_version"`
 }
 
 // ForwardAuth configures the decision endpoints that nginx, ingress-nginx,
@@ -299,6 +332,22 @@ func (c *Config) setDefaults() {
 	}
 	if c.Realm == "" {
 		c.Realm = DefaultRealm
+	}
+	sv := &c.Server
+	if sv.ReadHeaderTimeout == 0 {
+		sv.ReadHeaderTimeout = 10 * time.Second
+	}
+	if sv.IdleTimeout == 0 {
+		sv.IdleTimeout = 120 * time.Second
+	}
+	if sv.MaxHeaderBytes == 0 {
+		sv.MaxHeaderBytes = 64 << 10
+	}
+	if sv.ShutdownGrace == 0 {
+		sv.ShutdownGrace = 15 * time.Second
+	}
+	if c.TLS != nil && c.TLS.MinVersion == "" {
+		c.TLS.MinVersion = "1.2"
 	}
 	if c.ForwardAuth.CacheControl == "" {
 		c.ForwardAuth.CacheControl = "no-store"

@@ -61,6 +61,30 @@ func (c *Config) Validate() error {
 	if c.Tokens != nil {
 		c.Tokens.validate(&ps, keyPath{"tokens"})
 	}
+	sv := c.Server
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"read_header_timeout", sv.ReadHeaderTimeout}, {"read_timeout", sv.ReadTimeout},
+		{"write_timeout", sv.WriteTimeout}, {"idle_timeout", sv.IdleTimeout}, {"shutdown_grace", sv.ShutdownGrace}} {
+		if d.v < 0 || d.v > time.Hour {
+			ps.add(keyPath{"server", d.key}, "must be between 0s and 1h")
+		}
+	}
+	if sv.MaxHeaderBytes < 1024 || sv.MaxHeaderBytes > 1<<20 {
+		ps.add(keyPath{"server", "max_header_bytes"}, "must be between 1024 and 1048576")
+	}
+	if t := c.TLS; t != nil {
+		if t.CertFile == "" {
+			ps.add(keyPath{"tls", "cert_file"}, "is required")
+		}
+		if t.KeyFile == "" {
+			ps.add(keyPath{"tls", "key_file"}, "is required")
+		}
+		if t.MinVersion != "1.2" && t.MinVersion != "1.3" {
+			ps.add(keyPath{"tls", "min_version"}, "%q is not 1.2 or 1.3", t.MinVersion)
+		}
+	}
 	if cc := c.ForwardAuth.CacheControl; hasControl(cc) {
 		ps.add(keyPath{"forward_auth", "cache_control"}, "must not contain control characters")
 	}

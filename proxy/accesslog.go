@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,10 +14,11 @@ import (
 // hijack) working through it.
 type accessRecord struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
-	route  string
-	reason string // why the request was denied or failed; "" when allowed
+	status    int
+	bytes     int64
+	route     string
+	reason    string // why the request was denied or failed; "" when allowed
+	requestID string
 }
 
 func (a *accessRecord) WriteHeader(code int) {
@@ -52,6 +55,7 @@ func (g *Gateway) logAccess(ctx context.Context, r *http.Request, rec *accessRec
 		status = http.StatusOK
 	}
 	g.logger.LogAttrs(ctx, slog.LevelInfo, "request",
+		slog.String("request_id", rec.requestID),
 		slog.String("route", rec.route),
 		slog.String("method", r.Method),
 		slog.String("path", path),
@@ -62,4 +66,28 @@ func (g *Gateway) logAccess(ctx context.Context, r *http.Request, rec *accessRec
 		slog.String("reason", rec.reason),
 		slog.String("subject", subject),
 	)
+}
+
+// maxRequestID bounds a client's X-Request-Id.
+const maxRequestID = 128
+
+// requestID returns the request's X-Request-Id when it is a short token of
+// letters, digits, '-', '_', '.' and ':', or a new random one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= maxRequestID && isIDToken(id) {
+		return id
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func isIDToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
 }

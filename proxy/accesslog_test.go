@@ -61,6 +61,9 @@ func TestAccessLogOneJSONLinePerRequestWithoutSecrets(t *testing.T) {
 				t.Errorf("%s: %s = %v, want %v", tt.target, k, entry[k], v)
 			}
 		}
+		if id, _ := entry["request_id"].(string); len(id) != 32 {
+			t.Errorf("%s: request_id = %q, want a generated 32-hex id", tt.target, id)
+		}
 		if _, ok := entry["latency_ms"].(float64); !ok {
 			t.Errorf("%s: no latency_ms", tt.target)
 		}
@@ -68,6 +71,32 @@ func TestAccessLogOneJSONLinePerRequestWithoutSecrets(t *testing.T) {
 			if strings.Contains(lines[0], secret) {
 				t.Errorf("%s: log line contains %q", tt.target, secret)
 			}
+		}
+	}
+}
+
+// TestRequestID: a well-formed client id is kept, logged, forwarded and
+// echoed; anything else is replaced by a generated one.
+func TestRequestID(t *testing.T) {
+	up := newUpstream(t)
+	g := newGateway(t, modesYAML, up.URL)
+	for _, tt := range []struct{ sent, want string }{
+		{"abc-123_x.y:z", "abc-123_x.y:z"},
+		{"bad id with spaces", ""},
+		{strings.Repeat("a", 200), ""},
+		{"", ""},
+	} {
+		r := httptest.NewRequest("GET", "/none", nil)
+		if tt.sent != "" {
+			r.Header.Set("X-Request-Id", tt.sent)
+		}
+		w := serve(g, r)
+		got := w.Header().Get("X-Request-Id")
+		if tt.want != "" && got != tt.want || tt.want == "" && (len(got) != 32 || got == tt.sent) {
+			t.Errorf("sent %q: response id %q", tt.sent, got)
+		}
+		if fwd := up.last(t).Header.Get("X-Request-Id"); fwd != got {
+			t.Errorf("sent %q: upstream got %q, response %q", tt.sent, fwd, got)
 		}
 	}
 }

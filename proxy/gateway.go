@@ -109,7 +109,11 @@ type forwardingKey struct{}
 // writes its access-log line.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &accessRecord{ResponseWriter: w}
+	rec := &accessRecord{ResponseWriter: w, requestID: requestID(r)}
+	// The request id goes upstream (ReverseProxy copies the header) and
+	// back to the client.
+	r.Header.Set("X-Request-Id", rec.requestID)
+	w.Header().Set("X-Request-Id", rec.requestID)
 	fw := g.serve(rec, r)
 	var subject string
 	if fw.id != nil {

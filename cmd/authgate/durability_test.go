@@ -27,10 +27,17 @@ func TestMain(m *testing.M) {
 // and waits until its admin listener answers.
 func startProcess(t testing.TB, cfg, admin string) *exec.Cmd {
 	t.Helper()
+	cmd, _ := startProcessLogs(t, cfg, admin)
+	return cmd
+}
+
+// startProcessLogs is startProcess that also returns the process's log.
+func startProcessLogs(t testing.TB, cfg, admin string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "-config", cfg)
 	cmd.Env = append(os.Environ(), "AUTHGATE_RUN_MAIN=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -40,12 +47,12 @@ func startProcess(t testing.TB, cfg, admin string) *exec.Cmd {
 		if resp, err := c.Get("http://" + admin + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return cmd
+				return cmd, logs
 			}
 		}
 	}
-	t.Fatalf("authgate did not become healthy: %s", stderr.String())
-	return nil
+	t.Fatalf("authgate did not become healthy: %s", logs.String())
+	return nil, nil
 }
 
 // testHTTP is the client of process tests: it keeps up to 200 connections

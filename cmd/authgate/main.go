@@ -34,6 +34,7 @@ commands:
                                      print an access token signed with the configured key
   users <add|list|disable|enable|set-roles|set-password> -config FILE [-username U] ...
                                      administer accounts (passwords from stdin or a prompt)
+  version                            print the version
 
 Run 'authgate <command> -h' for a command's flags.
 `
@@ -80,6 +81,8 @@ func runWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return tokenCmd(rest, stdout, stderr)
 	case "users":
 		return usersCmd(ctx, rest, stdin, stdout, stderr)
+	case "version", "-version", "--version":
+		return versionCmd(stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -16,10 +16,6 @@ import (
 	"github.com/authgate/authgate/proxy/respond"
 )
 
-// shutdownGrace bounds how long in-flight requests may run after a stop
-// signal.
-const shutdownGrace = 15 * time.Second
-
 // revocationSync is how often revocations written by other processes
 // (replicas, 'authgate users') are loaded from the store.
 const revocationSync = 5 * time.Second
@@ -57,12 +53,23 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	sv := cfg.Server
 	traffic := &http.Server{
 		Handler:           gw,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: sv.ReadHeaderTimeout,
+		ReadTimeout:       sv.ReadTimeout,
+		WriteTimeout:      sv.WriteTimeout,
+		IdleTimeout:       sv.IdleTimeout,
+		MaxHeaderBytes:    sv.MaxHeaderBytes,
 		ErrorLog:          errLog,
+	}
+	var cert *certificate
+	if cfg.TLS != nil {
+		cert = &certificate{}
+		if err := cert.load(cfg); err != nil {
+			return fmt.Errorf("%s: %w", *path, err)
+		}
+		traffic.TLSConfig = cert.tlsConfig(cfg.TLS)
 	}
 	admin := &http.Server{
 		Handler:           adminHandler(gw),
@@ -82,15 +89,23 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		trafficLn.Close()
 		return fmt.Errorf("admin_listen: %w", err)
 	}
-	logger.Info("authgate listening", "listen", trafficLn.Addr().String(),
-		"admin_listen", adminLn.Addr().String(), "routes", len(cfg.Routes))
+	logger.Info("authgate listening", "version", version, "listen", trafficLn.Addr().String(),
+		"admin_listen", adminLn.Addr().String(), "tls", cfg.TLS != nil, "routes", len(cfg.Routes))
 
-	syncCtx, stopSync := context.WithCancel(ctx)
-	defer stopSync()
-	go gw.SyncRevocations(syncCtx, revocationSync)
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go gw.SyncRevocations(bg, revocationSync)
+	rl := &reloader{path: *path, gw: gw, cert: cert, logger: logger, running: cfg, sum: fileSum(*path)}
+	go rl.run(bg)
 
 	errc := make(chan error, 2)
-	go func() { errc <- traffic.Serve(trafficLn) }()
+	go func() {
+		if cert != nil {
+			errc <- traffic.ServeTLS(trafficLn, "", "")
+		} else {
+			errc <- traffic.Serve(trafficLn)
+		}
+	}()
 	go func() { errc <- admin.Serve(adminLn) }()
 
 	var serveErr error
@@ -98,8 +113,11 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	logger.Info("authgate stopping", "grace", shutdownGrace.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	// Stop accepting; let requests and streams in flight finish within the
+	// grace period; then the deferred calls close the store.
+	grace := sv.ShutdownGrace
+	logger.Info("authgate stopping", "grace", grace.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err = errors.Join(traffic.Shutdown(shutdownCtx), admin.Shutdown(shutdownCtx))
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {

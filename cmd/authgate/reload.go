@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/proxy"
+)
+
+// watchInterval is how often the config file is checked for changes.
+const watchInterval = 2 * time.Second
+
+// reloader applies a changed configuration to a running server: load,
+// validate, then swap atomically; a bad configuration is refused with its
+// problems logged, and the running one keeps serving.
+type reloader struct {
+	path   string
+	gw     *proxy.Gateway
+	cert   *certificate // nil without TLS
+	logger *slog.Logger
+	// running is the configuration in service, for settings a reload
+	// cannot change (listeners, store).
+	running *config.Config
+	sum     []byte // hash of the file last loaded
+}
+
+// run reloads on SIGHUP and whenever the file's content changes, until ctx
+// is done.
+func (rl *reloader) run(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	tick := time.NewTicker(watchInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			rl.reload("SIGHUP")
+		case <-tick.C:
+			if sum := fileSum(rl.path); sum != nil && !bytes.Equal(sum, rl.sum) {
+				rl.reload("file changed")
+			}
+		}
+	}
+}
+
+func (rl *reloader) reload(why string) {
+	rl.sum = fileSum(rl.path)
+	cfg, err := config.Load(rl.path)
+	if err != nil {
+		rl.logger.Error("config reload refused; the running config keeps serving", "trigger", why, "error", err)
+		return
+	}
+	if cfg.Listen != rl.running.Listen || cfg.AdminListen != rl.running.AdminListen ||
+		cfg.Store != rl.running.Store || (cfg.TLS == nil) != (rl.running.TLS == nil) {
+		rl.logger.Warn("listeners, store and turning TLS on or off change only on restart", "trigger", why)
+	}
+	if err := rl.gw.Reload(cfg); err != nil {
+		rl.logger.Error("config reload refused; the running config keeps serving", "trigger", why, "error", err)
+		return
+	}
+	if rl.cert != nil && cfg.TLS != nil {
+		if err := rl.cert.load(cfg); err != nil {
+			rl.logger.Error("TLS certificate reload failed; the previous certificate is kept", "error", err)
+		}
+	}
+	rl.running = cfg
+	rl.logger.Info("config reloaded", "trigger", why, "routes", len(cfg.Routes), "sha256", hex.EncodeToString(rl.sum))
+}
+
+// fileSum hashes the file at path; nil when it cannot be read (a file being
+// replaced), so a watcher simply looks again later.
+func fileSum(path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	sum := sha256.Sum256(b)
+	return sum[:]
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/authgate/authgate/config"
+)
+
+// certificate is the traffic listener's TLS certificate, swapped on reload
+// without restarting the listener.
+type certificate struct {
+	cur atomic.Pointer[tls.Certificate]
+}
+
+// load reads the certificate and key the config names.
+func (c *certificate) load(cfg *config.Config) error {
+	t := cfg.TLS
+	cert, err := tls.LoadX509KeyPair(cfg.ResolvePath(t.CertFile), cfg.ResolvePath(t.KeyFile))
+	if err != nil {
+		return fmt.Errorf("tls: %w", err)
+	}
+	c.cur.Store(&cert)
+	return nil
+}
+
+// tlsConfig serves the current certificate. HTTP/2 is negotiated by
+// http.Server when it serves TLS.
+func (c *certificate) tlsConfig(t *config.TLS) *tls.Config {
+	minVersion := uint16(tls.VersionTLS12)
+	if t.MinVersion == "1.3" {
+		minVersion = tls.VersionTLS13
+	}
+	return &tls.Config{
+		MinVersion: minVersion,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return c.cur.Load(), nil
+		},
+	}
+}
