@@ -251,3 +251,23 @@ func TestHMACTokens(t *testing.T) {
 		t.Errorf("token with another secret: %d, want 401", code)
 	}
 }
+
+// TestReadinessFollowsTheStore: /readyz-level readiness turns false when the
+// store becomes unreachable.
+func TestReadinessFollowsTheStore(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "authgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(parseConfig(t, accountsYAML, "http://127.0.0.1:9"), Options{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd := g.Readiness(context.Background()); !rd.Ready || rd.Checks["store"] != "ok" {
+		t.Fatalf("with the store up: %+v", rd)
+	}
+	store.Close()
+	if rd := g.Readiness(context.Background()); rd.Ready || rd.Checks["store"] != "unreachable" {
+		t.Errorf("with the store closed: %+v", rd)
+	}
+}
