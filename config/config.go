@@ -135,6 +135,10 @@ type TLS struct {
 	KeyFile  string `yaml:"key_file"`
 	// MinVersion is "1.2" (default) or "1.3".
 	MinVersion string `yaml:"min_version"`
+	// Admin serves the admin listener over TLS too, with the same
+	// certificate. Default false (probes and scrapers often speak plain HTTP
+	// on a private port).
+	Admin bool `yaml:"admin"`
 }
 
 // ForwardAuth configures the decision endpoints that nginx, ingress-nginx,

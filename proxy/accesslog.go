@@ -91,3 +91,24 @@ func isIDToken(s string) bool {
 	}
 	return true
 }
+
+// record counts the request and its decision in the metrics.
+func (g *Gateway) record(r *http.Request, rec *accessRecord, start time.Time) {
+	if g.metrics == nil {
+		return
+	}
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	route := rec.route
+	if route == "" {
+		route = "none"
+	}
+	g.metrics.Request(route, r.Method, status, time.Since(start))
+	decision := "allow"
+	if rec.reason != "" {
+		decision = "deny"
+	}
+	g.metrics.Decision(route, decision, rec.reason)
+}

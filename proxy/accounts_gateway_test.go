@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authgate/authgate/proxy/keys"
+	"github.com/authgate/authgate/proxy/metrics"
 	"github.com/authgate/authgate/proxy/sqlite"
 	"github.com/authgate/authgate/proxy/token"
 )
@@ -269,5 +270,40 @@ func TestReadinessFollowsTheStore(t *testing.T) {
 	store.Close()
 	if rd := g.Readiness(context.Background()); rd.Ready || rd.Checks["store"] != "unreachable" {
 		t.Errorf("with the store closed: %+v", rd)
+	}
+}
+
+// TestAccountMetrics: logins, refreshes and reuse detections are counted.
+func TestAccountMetrics(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "authgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	m := metrics.New("test", "test")
+	g, err := New(parseConfig(t, accountsYAML, "http://127.0.0.1:9"), Options{Store: store, Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := map[string]string{"username": "alice", "password": "correct horse"}
+	call(t, g, "POST", "/auth/signup", creds, "")
+	_, body := call(t, g, "POST", "/auth/login", creds, "")
+	call(t, g, "POST", "/auth/login", map[string]string{"username": "alice", "password": "wrong horse!"}, "")
+	rt, _ := body["refresh_token"].(string)
+	call(t, g, "POST", "/auth/refresh", map[string]string{"refresh_token": rt}, "")
+	call(t, g, "POST", "/auth/refresh", map[string]string{"refresh_token": rt}, "") // reuse
+
+	w := serve(m.Handler(), httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`authgate_account_operations_total{op="signup",result="success"} 1`,
+		`authgate_account_operations_total{op="login",result="success"} 1`,
+		`authgate_account_operations_total{op="login",result="failure"} 1`,
+		`authgate_account_operations_total{op="refresh",result="success"} 1`,
+		`authgate_account_operations_total{op="refresh",result="failure"} 1`,
+		`authgate_refresh_reuse_detected_total 1`,
+	} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

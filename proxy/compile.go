@@ -16,6 +16,7 @@ import (
 	"github.com/authgate/authgate/proxy/headers"
 	"github.com/authgate/authgate/proxy/identity"
 	"github.com/authgate/authgate/proxy/keys"
+	"github.com/authgate/authgate/proxy/metrics"
 	"github.com/authgate/authgate/proxy/password"
 	"github.com/authgate/authgate/proxy/policy"
 	"github.com/authgate/authgate/proxy/route"
@@ -49,6 +50,7 @@ type runtime struct {
 	decisionHeaders []string
 	// cacheControl is sent with allowed decisions.
 	cacheControl string
+	metrics      *metrics.Metrics // the Gateway's; nil records nothing
 	trusted      []netip.Prefix
 	transport    *transports
 }
@@ -78,7 +80,7 @@ type identityHeaderVal struct {
 
 func (g *Gateway) compile(cfg *config.Config) (_ *runtime, err error) {
 	logger, now := g.logger, g.now
-	rt := &runtime{realm: cfg.Realm, transport: newTransports(), revocations: g.revocations,
+	rt := &runtime{realm: cfg.Realm, transport: newTransports(), revocations: g.revocations, metrics: g.metrics,
 		claimHeaders: map[string][]identityHeader{}}
 	defer func() {
 		if err != nil {
@@ -319,6 +321,7 @@ func (g *Gateway) newAccounts(cfg *config.Config, rt *runtime, signer *token.Sig
 		ClientIP:       rt.clientIP,
 		Logger:         g.logger,
 		Now:            g.now,
+		Metrics:        g.metrics,
 	})
 }
 

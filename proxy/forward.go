@@ -59,6 +59,13 @@ func (rt *runtime) newReverseProxy(rr *gatewayRoute, tr http.RoundTripper, logge
 			for _, h := range fw.headers {
 				out.Header[h.name] = []string{h.value}
 			}
+			fw.sent = time.Now()
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			if fw, ok := resp.Request.Context().Value(forwardingKey{}).(*forwarding); ok {
+				rt.metrics.Upstream(rr.name, time.Since(fw.sent), "")
+			}
+			return nil
 		},
 		Transport: tr,
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -69,6 +76,13 @@ func (rt *runtime) newReverseProxy(rr *gatewayRoute, tr http.RoundTripper, logge
 			}
 			if rec, ok := w.(*accessRecord); ok {
 				rec.reason = reason
+			}
+			if fw, ok := r.Context().Value(forwardingKey{}).(*forwarding); ok && !fw.sent.IsZero() {
+				kind := "error"
+				if status == http.StatusGatewayTimeout {
+					kind = "timeout"
+				}
+				rt.metrics.Upstream(rr.name, time.Since(fw.sent), kind)
 			}
 			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 				// The client went away; nobody reads this answer.

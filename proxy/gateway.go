@@ -22,6 +22,7 @@ import (
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy/accounts"
 	"github.com/authgate/authgate/proxy/identity"
+	"github.com/authgate/authgate/proxy/metrics"
 	"github.com/authgate/authgate/proxy/respond"
 	"github.com/authgate/authgate/proxy/route"
 	"github.com/authgate/authgate/proxy/throttle"
@@ -38,14 +39,18 @@ type Options struct {
 	// Store holds accounts and revocations. Required when the config serves
 	// accounts; the caller opens and closes it.
 	Store accounts.Store
+	// Metrics receives requests, decisions, upstream timings, account
+	// events and JWKS fetches. Nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Gateway is an http.Handler that authenticates and forwards requests per
 // the configured routes. It is safe for concurrent use.
 type Gateway struct {
-	rt     atomic.Pointer[runtime]
-	logger *slog.Logger
-	now    func() time.Time
+	rt      atomic.Pointer[runtime]
+	logger  *slog.Logger
+	now     func() time.Time
+	metrics *metrics.Metrics
 
 	// State that outlives one configuration, kept across Reload.
 	store       accounts.Store
@@ -59,7 +64,7 @@ type Gateway struct {
 // that), and returns a Gateway serving it. Errors name the config key at
 // fault, such as an unreadable signing key.
 func New(cfg *config.Config, opts Options) (*Gateway, error) {
-	g := &Gateway{logger: opts.Logger, now: opts.Now, store: opts.Store,
+	g := &Gateway{logger: opts.Logger, now: opts.Now, store: opts.Store, metrics: opts.Metrics,
 		revocations: accounts.NewRevocations()}
 	if g.logger == nil {
 		g.logger = slog.New(slog.DiscardHandler)
@@ -99,6 +104,7 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 // through the request context.
 type forwarding struct {
 	path    string              // canonical request path
+	sent    time.Time           // when the request left for the upstream
 	id      *identity.Identity  // nil for anonymous requests
 	headers []identityHeaderVal // identity headers to set upstream
 }
@@ -120,6 +126,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		subject = fw.id.Subject
 	}
 	g.logAccess(r.Context(), r, rec, fw.path, subject, start)
+	g.record(r, rec, start)
 }
 
 func (g *Gateway) serve(w *accessRecord, r *http.Request) *forwarding {

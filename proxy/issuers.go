@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy/jwks"
@@ -30,6 +31,9 @@ func (rt *runtime) startIssuers(issuers []config.Issuer, logger *slog.Logger) ([
 			Algorithms:      ic.Algorithms,
 			RefreshInterval: ic.RefreshInterval,
 			Logger:          logger,
+			OnFetch: func(result string, at time.Time) {
+				rt.metrics.JWKSRefresh(ic.Name, result, at)
+			},
 		})
 		if err != nil {
 			return nil, fmt.Errorf("issuers[%d] (%s): %w", i, ic.Name, err)

@@ -4,15 +4,20 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -181,6 +186,12 @@ func TestTLSWithHTTP2(t *testing.T) {
 	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
 		t.Errorf("got %d over %s, want 200 over HTTP/2", resp.StatusCode, resp.Proto)
 	}
+	// The admin listener stays plain HTTP unless tls.admin is set.
+	if resp, err := testHTTP.Get("http://" + admin + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("plain admin listener: %v", err)
+	} else {
+		resp.Body.Close()
+	}
 	if resp, err := testHTTP.Get("http://" + listen + "/a"); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode == 200 {
@@ -228,4 +239,97 @@ func TestVersion(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "authgate ") || !strings.Contains(out, "go1.") {
 		t.Errorf("version: %q, %v", out, err)
 	}
+}
+
+// TestMetricsAfterKnownTraffic scrapes the real admin endpoint of a running
+// process after known requests.
+func TestMetricsAfterKnownTraffic(t *testing.T) {
+	dir := t.TempDir()
+	genKey(t, filepath.Join(dir, "k.pem"), "EdDSA")
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(up.Close)
+	listen, admin := freeAddr(t), freeAddr(t)
+	cfg := writeFile(t, dir, "authgate.yaml", opsConfig(listen, admin, "k.pem", up.URL,
+		"  - {name: a, path: /a, upstream: \"UP\", auth: none}\n  - {name: p, path: /p, upstream: \"UP\", auth: required}\n", ""))
+	startProcess(t, cfg, admin)
+	base := "http://" + listen
+	for range 3 {
+		status(base+"/a", "")
+	}
+	for range 2 {
+		status(base+"/p", "")
+	}
+	status(base+"/nowhere", "")
+
+	resp, err := testHTTP.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sum := sha256.Sum256([]byte(mustRead(t, cfg)))
+	for _, want := range []string{
+		`authgate_http_requests_total{method="GET",route="a",status="2xx"} 3`,
+		`authgate_http_requests_total{method="GET",route="p",status="4xx"} 2`,
+		`authgate_http_requests_total{method="GET",route="none",status="4xx"} 1`,
+		`authgate_auth_decisions_total{decision="deny",reason="no_token",route="p"} 2`,
+		`authgate_auth_decisions_total{decision="deny",reason="no_route",route="none"} 1`,
+		`authgate_auth_decisions_total{decision="allow",reason="none",route="a"} 3`,
+		`authgate_upstream_duration_seconds_count{route="a"} 3`,
+		`authgate_config_info{hash="` + hex.EncodeToString(sum[:]) + `"} 1`,
+		`authgate_build_info{`,
+		`go_goroutines `,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("scraped:\n%s", grepLines(string(body), "authgate_"))
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func grepLines(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestAdminTLS: with tls.admin the admin listener speaks TLS too.
+func TestAdminTLS(t *testing.T) {
+	dir := t.TempDir()
+	genKey(t, filepath.Join(dir, "k.pem"), "EdDSA")
+	certFile, keyFile, pool := selfSigned(t, dir)
+	listen, admin := freeAddr(t), freeAddr(t)
+	cfg := writeFile(t, dir, "authgate.yaml", opsConfig(listen, admin, "k.pem", "http://127.0.0.1:9",
+		"  - {name: a, path: /a, upstream: \"UP\", auth: none}\n",
+		fmt.Sprintf("tls: {cert_file: %s, key_file: %s, admin: true}", certFile, keyFile)))
+	cmd := exec.Command(os.Args[0], "serve", "-config", cfg)
+	cmd.Env = append(os.Environ(), "AUTHGATE_RUN_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	waitFor(t, "the admin listener over TLS", func() bool {
+		resp, err := client.Get("https://" + admin + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy"
+	"github.com/authgate/authgate/proxy/metrics"
 )
 
 // watchInterval is how often the config file is checked for changes.
@@ -22,10 +23,11 @@ const watchInterval = 2 * time.Second
 // validate, then swap atomically; a bad configuration is refused with its
 // problems logged, and the running one keeps serving.
 type reloader struct {
-	path   string
-	gw     *proxy.Gateway
-	cert   *certificate // nil without TLS
-	logger *slog.Logger
+	path    string
+	gw      *proxy.Gateway
+	cert    *certificate // nil without TLS
+	logger  *slog.Logger
+	metrics *metrics.Metrics
 	// running is the configuration in service, for settings a reload
 	// cannot change (listeners, store).
 	running *config.Config
@@ -58,6 +60,7 @@ func (rl *reloader) reload(why string) {
 	rl.sum = fileSum(rl.path)
 	cfg, err := config.Load(rl.path)
 	if err != nil {
+		rl.metrics.ConfigReload("failure", "")
 		rl.logger.Error("config reload refused; the running config keeps serving", "trigger", why, "error", err)
 		return
 	}
@@ -66,6 +69,7 @@ func (rl *reloader) reload(why string) {
 		rl.logger.Warn("listeners, store and turning TLS on or off change only on restart", "trigger", why)
 	}
 	if err := rl.gw.Reload(cfg); err != nil {
+		rl.metrics.ConfigReload("failure", "")
 		rl.logger.Error("config reload refused; the running config keeps serving", "trigger", why, "error", err)
 		return
 	}
@@ -75,6 +79,7 @@ func (rl *reloader) reload(why string) {
 		}
 	}
 	rl.running = cfg
+	rl.metrics.ConfigReload("success", hex.EncodeToString(rl.sum))
 	rl.logger.Info("config reloaded", "trigger", why, "routes", len(cfg.Routes), "sha256", hex.EncodeToString(rl.sum))
 }
 

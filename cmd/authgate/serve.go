@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy"
+	"github.com/authgate/authgate/proxy/metrics"
 	"github.com/authgate/authgate/proxy/respond"
 )
 
@@ -47,7 +49,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if store != nil {
 		defer store.Close()
 	}
-	gw, err := proxy.New(cfg, proxy.Options{Logger: logger, Store: store})
+	m := metrics.New(version, commit)
+	gw, err := proxy.New(cfg, proxy.Options{Logger: logger, Store: store, Metrics: m})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
@@ -71,8 +74,9 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		traffic.TLSConfig = cert.tlsConfig(cfg.TLS)
 	}
+	adminTLS := cert != nil && cfg.TLS.Admin
 	admin := &http.Server{
-		Handler:           adminHandler(gw),
+		Handler:           adminHandler(gw, m),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
@@ -95,7 +99,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go gw.SyncRevocations(bg, revocationSync)
-	rl := &reloader{path: *path, gw: gw, cert: cert, logger: logger, running: cfg, sum: fileSum(*path)}
+	rl := &reloader{path: *path, gw: gw, cert: cert, logger: logger, metrics: m, running: cfg, sum: fileSum(*path)}
+	m.ConfigReload("success", hex.EncodeToString(rl.sum))
 	go rl.run(bg)
 
 	errc := make(chan error, 2)
@@ -106,7 +111,14 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 			errc <- traffic.Serve(trafficLn)
 		}
 	}()
-	go func() { errc <- admin.Serve(adminLn) }()
+	go func() {
+		if adminTLS {
+			admin.TLSConfig = cert.tlsConfig(cfg.TLS)
+			errc <- admin.ServeTLS(adminLn, "", "")
+		} else {
+			errc <- admin.Serve(adminLn)
+		}
+	}()
 
 	var serveErr error
 	select {
@@ -130,10 +142,12 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// adminHandler serves the admin listener: /healthz (the process is alive)
-// and /readyz (it can serve: store reachable, every issuer has keys).
-func adminHandler(gw *proxy.Gateway) http.Handler {
+// adminHandler serves the admin listener: /healthz (the process is alive),
+// /readyz (it can serve: store reachable, every issuer has keys) and
+// /metrics (Prometheus).
+func adminHandler(gw *proxy.Gateway, m *metrics.Metrics) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

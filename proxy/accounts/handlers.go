@@ -84,7 +84,13 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 	// exists, so throttling reveals nothing about which accounts exist.
 	acctKey := "acct:" + strings.ToLower(name)
 	ipKey := "ip:" + s.d.ClientIP(r)
-	if wait := max(s.d.AccountLimiter.Wait(acctKey), s.d.IPLimiter.Wait(ipKey)); wait > 0 {
+	acctWait, ipWait := s.d.AccountLimiter.Wait(acctKey), s.d.IPLimiter.Wait(ipKey)
+	if wait := max(acctWait, ipWait); wait > 0 {
+		if acctWait > 0 {
+			s.d.Metrics.LoginThrottled("account")
+		} else {
+			s.d.Metrics.LoginThrottled("ip")
+		}
 		s.d.Logger.Warn("login throttled", "client_ip", s.d.ClientIP(r), "retry_after", wait.String())
 		tooMany(w, wait)
 		return
@@ -200,6 +206,7 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if isRefreshFailure(err) {
 			if errors.Is(err, errReuse) {
+				s.d.Metrics.RefreshReuse()
 				s.d.Logger.Warn("security event: refresh token reuse, family revoked",
 					"family", f.ID, "user", f.UserID, "client_ip", s.d.ClientIP(r))
 			}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/authgate/authgate/proxy/identity"
@@ -64,7 +65,26 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
+	// Metrics counts account operations. Nil counts nothing.
+	Metrics Metrics
 }
+
+// Metrics receives account events; *metrics.Metrics implements it.
+type Metrics interface {
+	// Account counts an operation (login, signup, refresh, logout) by
+	// result (success, failure, throttled, unavailable, reuse).
+	Account(op, result string)
+	// RefreshReuse counts a detected refresh token reuse.
+	RefreshReuse()
+	// LoginThrottled counts a throttled login by scope (account, ip).
+	LoginThrottled(scope string)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Account(string, string) {}
+func (noMetrics) RefreshReuse()          {}
+func (noMetrics) LoginThrottled(string)  {}
 
 // Service is the account endpoints as an http.Handler. It is safe for
 // concurrent use.
@@ -91,6 +111,9 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.ClientIP == nil {
 		d.ClientIP = peerIP
 	}
+	if d.Metrics == nil {
+		d.Metrics = noMetrics{}
+	}
 	s := &Service{cfg: cfg, d: d, mux: http.NewServeMux(), allow: map[string]string{}}
 	for _, e := range []struct {
 		method, path string
@@ -112,6 +135,13 @@ func New(cfg Config, d Deps) (*Service, error) {
 // is 404 (or 405 for a known path with another method), in JSON.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		if op := strings.TrimPrefix(pattern[strings.IndexByte(pattern, ' ')+1:], s.cfg.Prefix+"/"); op != "me" {
+			rec := &statusRecorder{ResponseWriter: w}
+			defer func() { s.d.Metrics.Account(op, resultOf(rec.status)) }()
+			w = rec
+		}
+	}
 	if pattern == "" {
 		if allow, ok := s.allow[r.URL.Path]; ok {
 			w.Header().Set("Allow", allow)
@@ -134,3 +164,30 @@ func (s *Service) Owns(path string) bool {
 // Revoked reports whether the access token behind id was revoked (logout,
 // password change, disabled account).
 func (s *Service) Revoked(id *identity.Identity) bool { return s.d.Revocations.Revoked(id) }
+
+// statusRecorder remembers the status an endpoint answered, for metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// resultOf names an account operation's result by its status.
+func resultOf(status int) string {
+	switch {
+	case status < 300:
+		return "success"
+	case status == http.StatusTooManyRequests:
+		return "throttled"
+	case status == http.StatusServiceUnavailable:
+		return "unavailable"
+	default:
+		return "failure"
+	}
+}

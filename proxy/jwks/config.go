@@ -66,6 +66,9 @@ type Config struct {
 	// Logger receives fetch failures, with the issuer name and URL but never
 	// token data. If nil, nothing is logged.
 	Logger *slog.Logger
+	// OnFetch, when set, is told the result ("success" or "failure") of
+	// every fetch, for metrics. It must not block.
+	OnFetch func(result string, at time.Time)
 
 	// retryMin and retryMax bound the backoff before the first key set
 	// arrives (defaults 1s and 30s); tests shorten them.

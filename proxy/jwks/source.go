@@ -342,11 +342,15 @@ func (s *Source) override() keyfunc.Override {
 
 // succeed records a successful fetch.
 func (s *Source) succeed() {
+	now := time.Now()
 	s.mu.Lock()
 	s.successes++
-	s.lastSuccess = time.Now()
+	s.lastSuccess = now
 	s.lastError = ""
 	s.mu.Unlock()
+	if s.cfg.OnFetch != nil {
+		s.cfg.OnFetch("success", now)
+	}
 }
 
 // fail records and logs a failure concerning url. Failures caused by Close
@@ -358,5 +362,8 @@ func (s *Source) fail(err error, url string) {
 	s.mu.Lock()
 	s.lastError = err.Error()
 	s.mu.Unlock()
+	if s.cfg.OnFetch != nil {
+		s.cfg.OnFetch("failure", time.Now())
+	}
 	s.cfg.Logger.Warn("jwks: fetching keys failed", "issuer", s.cfg.Name, "url", url, "error", err)
 }
