@@ -239,7 +239,7 @@ func OwnIssuer(t *config.Tokens, ks ...*keys.Key) token.Issuer {
 func (rt *runtime) identityHeaders(id *identity.Identity, rr *gatewayRoute) ([]identityHeaderVal, error) {
 	extra := rt.claimHeaders[id.Issuer]
 	out := make([]identityHeaderVal, 0, len(rt.idHeaders)+len(extra))
-	for _, h := range slices.Concat(rt.idHeaders, extra) {
+	for _, h := range rt.headersFor(extra) {
 		var v string
 		var ok bool
 		switch h.claim {
@@ -372,6 +372,15 @@ func (rt *runtime) close() {
 	for _, s := range rt.sources {
 		s.src.Close()
 	}
+}
+
+// headersFor returns the identity headers of an identity whose issuer adds
+// extra; without extra, the shared list itself (no allocation per request).
+func (rt *runtime) headersFor(extra []identityHeader) []identityHeader {
+	if len(extra) == 0 {
+		return rt.idHeaders
+	}
+	return slices.Concat(rt.idHeaders, extra)
 }
 
 // identityTokenHeader carries the signed identity token to upstreams.
