@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/authgate/authgate/config"
@@ -32,7 +33,7 @@ func newWellKnown(t *config.Tokens, acc *config.Accounts, ks []*keys.Key) (*well
 	for _, k := range ks {
 		if jwk, ok := k.PublicJWK(); ok {
 			set.Keys = append(set.Keys, jwk)
-			if !contains(algs, k.Algorithm) {
+			if !slices.Contains(algs, k.Algorithm) {
 				algs = append(algs, k.Algorithm)
 			}
 		}
@@ -93,13 +94,4 @@ func (wk *wellKnown) serve(w http.ResponseWriter, r *http.Request, path string) 
 		_, _ = w.Write(body)
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }

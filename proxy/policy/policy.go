@@ -5,6 +5,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/authgate/authgate/proxy/identity"
 )
@@ -32,11 +33,11 @@ func (r *Requirement) Check(id *identity.Identity) error {
 	if id == nil {
 		return fmt.Errorf("%w: no identity", ErrForbidden)
 	}
-	if len(r.Roles) > 0 && !anyIn(r.Roles, id.Roles) {
+	if len(r.Roles) > 0 && !slices.ContainsFunc(r.Roles, func(role string) bool { return slices.Contains(id.Roles, role) }) {
 		return fmt.Errorf("%w: missing required role", ErrForbidden)
 	}
 	for _, s := range r.Scopes {
-		if !contains(id.Scopes, s) {
+		if !slices.Contains(id.Scopes, s) {
 			return fmt.Errorf("%w: missing required scope", ErrForbidden)
 		}
 	}
@@ -66,22 +67,4 @@ func claimMatches(id *identity.Identity, path, want string) bool {
 	}
 	s, ok := identity.Render(v)
 	return ok && s == want
-}
-
-func anyIn(want, have []string) bool {
-	for _, w := range want {
-		if contains(have, w) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
