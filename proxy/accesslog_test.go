@@ -1,4 +1,4 @@
-package proxy
+package proxy_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authgate/authgate/proxy/assemble"
 )
 
 func TestAccessLogOneJSONLinePerRequestWithoutSecrets(t *testing.T) {
@@ -16,7 +18,7 @@ func TestAccessLogOneJSONLinePerRequestWithoutSecrets(t *testing.T) {
 	cfg := parseConfig(t, rulesYAML+`
   - {name: todos, path: /todos, upstream: "${UPSTREAM}", auth: required}
 `, up.URL)
-	g, err := New(cfg, Options{
+	g, err := build(t, cfg, assemble.Options{
 		Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
 		Now:    func() time.Time { return testNow },
 	})

@@ -1,4 +1,4 @@
-package proxy
+package proxy_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authgate/authgate/proxy/assemble"
 	"github.com/authgate/authgate/proxy/keys"
 	"github.com/authgate/authgate/proxy/metrics"
 	"github.com/authgate/authgate/proxy/sqlite"
@@ -39,7 +40,7 @@ func newAccountsGateway(t *testing.T, cfgYAML, upstreamURL string) *Gateway {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	g, err := New(parseConfig(t, cfgYAML, upstreamURL), Options{Store: store})
+	g, err := build(t, parseConfig(t, cfgYAML, upstreamURL), assemble.Options{Store: store})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -189,7 +190,7 @@ func TestRevocationsReachOtherProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { store.Close() })
-		g, err := New(parseConfig(t, accountsYAML, up.URL), Options{Store: store, Now: clock})
+		g, err := build(t, parseConfig(t, accountsYAML, up.URL), assemble.Options{Store: store, Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +261,7 @@ func TestReadinessFollowsTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := New(parseConfig(t, accountsYAML, "http://127.0.0.1:9"), Options{Store: store})
+	g, err := build(t, parseConfig(t, accountsYAML, "http://127.0.0.1:9"), assemble.Options{Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +282,7 @@ func TestAccountMetrics(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	m := metrics.New("test", "test")
-	g, err := New(parseConfig(t, accountsYAML, "http://127.0.0.1:9"), Options{Store: store, Metrics: m})
+	g, err := build(t, parseConfig(t, accountsYAML, "http://127.0.0.1:9"), assemble.Options{Store: store, Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}

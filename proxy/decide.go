@@ -27,16 +27,33 @@ const (
 	extAuthzPrefix = "/auth/ext-authz"
 )
 
+// dialect is the peer a decision endpoint speaks to.
+type dialect uint8
+
 // Dialects of the decision endpoints.
 const (
-	dialectNginx   = "nginx"
-	dialectForward = "forward"
-	dialectEnvoy   = "envoy"
+	dialectNone dialect = iota
+	dialectNginx
+	dialectForward
+	dialectEnvoy
 )
 
+// route is the route name of a dialect's endpoint in logs and metrics.
+func (d dialect) route() string {
+	switch d {
+	case dialectNginx:
+		return "decision_nginx"
+	case dialectForward:
+		return "decision_forward"
+	case dialectEnvoy:
+		return "decision_envoy"
+	}
+	return ""
+}
+
 // decisionDialect reports which decision endpoint the canonical path p
-// names, or "".
-func decisionDialect(p string) string {
+// names, or dialectNone.
+func decisionDialect(p string) dialect {
 	switch {
 	case p == verifyPath:
 		return dialectNginx
@@ -45,7 +62,7 @@ func decisionDialect(p string) string {
 	case p == extAuthzPrefix || strings.HasPrefix(p, extAuthzPrefix+"/"):
 		return dialectEnvoy
 	}
-	return ""
+	return dialectNone
 }
 
 // errBadOriginal: the sub-request does not describe an original request.
@@ -60,49 +77,48 @@ type original struct {
 // path decide, the route's upstream is ignored, and nothing is forwarded.
 // Allowed: 200, empty body, identity headers on the response. Denied: the
 // proxy path's 401/403 answer.
-func (g *Gateway) decide(w *accessRecord, r *http.Request, rt *runtime, dialect string, fw *forwarding) *forwarding {
-	w.route = "decision_" + dialect
-	if !rt.isTrusted(r.RemoteAddr) {
+func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex *exchange) {
+	ex.route = d.route()
+	if !s.TrustedProxies.Peer(r.RemoteAddr) {
 		// Never fall back to a permissive default: without a trusted peer
 		// the original-request headers are the client's own words.
-		w.reason = "untrusted_peer"
+		ex.reason = respond.ReasonUntrustedPeer
 		respond.Error(w, http.StatusForbidden, "forward-auth requests are accepted only from trusted proxies")
-		return fw
+		return
 	}
-	o, err := originalRequest(dialect, r)
+	o, err := originalRequest(d, r)
 	if err != nil {
-		w.reason = "bad_request"
+		ex.reason = respond.ReasonBadRequest
 		respond.Error(w, http.StatusBadRequest, err.Error())
-		return fw
+		return
 	}
 	p, err := route.CleanPath(o.path)
 	if err != nil {
-		w.reason = "bad_path"
+		ex.reason = respond.ReasonBadPath
 		respond.Error(w, http.StatusBadRequest, "invalid original request path")
-		return fw
+		return
 	}
-	fw.path = p
+	ex.path = p
 	// No route is 403, not 404: nginx turns any status but 401 and 403
 	// into 500.
-	if rt.admit(w, r.Header, o.host, o.method, fw, http.StatusForbidden) == nil {
-		return fw
+	if s.admit(w, r.Header, o.host, o.method, ex, http.StatusForbidden) == nil {
+		return
 	}
 	h := w.Header()
-	for _, name := range rt.decisionHeaders {
+	for _, name := range s.decisionHeaders {
 		h[name] = []string{""}
 	}
-	for _, v := range fw.headers {
+	for _, v := range ex.headers {
 		h[v.name] = []string{v.value}
 	}
-	h.Set("Cache-Control", rt.cacheControl)
+	h.Set("Cache-Control", s.CacheControl)
 	w.WriteHeader(http.StatusOK)
-	return fw
 }
 
 // originalRequest reads what the peer of dialect says the original request
 // was. Missing or malformed information is an error, never a default.
-func originalRequest(dialect string, r *http.Request) (original, error) {
-	switch dialect {
+func originalRequest(d dialect, r *http.Request) (original, error) {
+	switch d {
 	case dialectNginx:
 		method := r.Header.Get("X-Original-Method")
 		if method == "" {

@@ -1,4 +1,4 @@
-package proxy
+package proxy_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authgate/authgate/proxy"
 )
 
 // decisionYAML trusts 192.0.2.1 (httptest's default peer is 192.0.2.1) as
@@ -20,6 +22,17 @@ routes:
   - {name: admin, path: /admin, upstream: "${UPSTREAM}", auth: required, roles: [admin]}
   - {name: app, path: /app, upstream: "${UPSTREAM}", auth: required, identity_token: true}
 `
+
+// The decision endpoints and the dialects these tests speak.
+const (
+	verifyPath     = "/auth/verify"
+	forwardPath    = "/auth/forward"
+	extAuthzPrefix = "/auth/ext-authz"
+
+	dialectNginx   = "nginx"
+	dialectForward = "forward"
+	dialectEnvoy   = "envoy"
+)
 
 // ask builds a decision request of dialect for method and target.
 func ask(dialect, method, target string) *http.Request {
@@ -213,7 +226,7 @@ func TestIdentityToken(t *testing.T) {
 		c := parsed.Claims.(jwt.MapClaims)
 		exp, _ := c.GetExpirationTime()
 		iat, _ := c.GetIssuedAt()
-		if c["sub"] != "alice" || c["idp"] != OwnIssuerName || c["preferred_username"] != "alice" ||
+		if c["sub"] != "alice" || c["idp"] != proxy.OwnIssuerName || c["preferred_username"] != "alice" ||
 			parsed.Header["typ"] != "JWT" || exp.Sub(iat.Time) > time.Minute {
 			t.Errorf("%s: claims %v header %v", name, c, parsed.Header)
 		}

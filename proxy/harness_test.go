@@ -1,6 +1,7 @@
-package proxy
+package proxy_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,9 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/proxy"
+	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/assemble"
 	"github.com/authgate/authgate/proxy/keys"
 	"github.com/authgate/authgate/proxy/token"
 )
@@ -101,12 +105,58 @@ func (u *upstream) count() int {
 	return len(u.reqs)
 }
 
+// Gateway is a proxy.Gateway assembled from a config, with the resources
+// it runs on.
+type Gateway struct {
+	*proxy.Gateway
+	res *assemble.Resources
+}
+
+// build opens resources for cfg (Serve mode unless opts say otherwise) and
+// returns the gateway serving it; both are closed when the test ends.
+func build(t testing.TB, cfg *config.Config, opts assemble.Options) (*Gateway, error) {
+	t.Helper()
+	res, err := assemble.Open(t.Context(), cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := assemble.Build(cfg, res)
+	if err != nil {
+		res.Close()
+		return nil, err
+	}
+	g := &Gateway{Gateway: proxy.New(snap.Gateway), res: res}
+	t.Cleanup(func() {
+		g.Close()
+		res.Close()
+	})
+	return g, nil
+}
+
+// Reload assembles cfg on the gateway's resources and swaps it in.
+func (g *Gateway) Reload(cfg *config.Config) error {
+	snap, err := assemble.Build(cfg, g.res)
+	if err != nil {
+		return err
+	}
+	g.Swap(snap.Gateway)
+	return nil
+}
+
+// Accounts returns the account endpoints being served.
+func (g *Gateway) Accounts() *accounts.Service { return g.Snapshot().Accounts() }
+
+// SyncRevocations runs the resources' revocation sync.
+func (g *Gateway) SyncRevocations(ctx context.Context, interval time.Duration) {
+	g.res.SyncRevocations(ctx, interval)
+}
+
 // newGateway parses cfgYAML, in which ${UPSTREAM} names the upstream's URL
 // and ${KEY} the signing key file, and returns the gateway serving it.
 func newGateway(t testing.TB, cfgYAML, upstreamURL string) *Gateway {
 	t.Helper()
 	cfg := parseConfig(t, cfgYAML, upstreamURL)
-	g, err := New(cfg, Options{Now: func() time.Time { return testNow }})
+	g, err := build(t, cfg, assemble.Options{Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -1,4 +1,4 @@
-package proxy
+package proxy_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authgate/authgate/proxy/assemble"
 	"github.com/authgate/authgate/proxy/keys"
 )
 
@@ -138,11 +139,10 @@ func TestExternalIssuers(t *testing.T) {
 	kc, auth0, entra := newIDP(t, 0), newIDP(t, 1), newIDP(t, 2)
 	up := newUpstream(t)
 	cfg := parseConfig(t, issuersYAML(kc.srv.URL, auth0.srv.URL, entra.srv.URL), up.URL)
-	g, err := New(cfg, Options{})
+	g, err := build(t, cfg, assemble.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.rt.Load().close() })
 	waitForKeys(t, g)
 
 	keycloak := func() jwt.MapClaims {
@@ -230,11 +230,10 @@ func TestIdPDownAtStart(t *testing.T) {
 	kc, auth0, entra := newIDP(t, 0), newIDP(t, 1), newIDP(t, 2)
 	kc.down.Store(true)
 	up := newUpstream(t)
-	g, err := New(parseConfig(t, issuersYAML(kc.srv.URL, auth0.srv.URL, entra.srv.URL), up.URL), Options{})
+	g, err := build(t, parseConfig(t, issuersYAML(kc.srv.URL, auth0.srv.URL, entra.srv.URL), up.URL), assemble.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.rt.Load().close() })
 	tok := kc.sign(t, "JWT", jwt.MapClaims{"iss": kcIss, "sub": "kate", "aud": "my-api",
 		"scope": "reports:read", "realm_access": map[string]any{"roles": []string{"analyst"}}})
 	call := func() int {

@@ -8,11 +8,13 @@ import (
 	"io"
 
 	"github.com/authgate/authgate/config"
-	"github.com/authgate/authgate/proxy"
+	"github.com/authgate/authgate/proxy/assemble"
 )
 
-// checkCmd loads and validates a config, and compiles it as serve would
-// (loading keys, opening the store), without opening any listener. Every problem is printed as
+// checkCmd loads and validates a config, and assembles it as serve would
+// (every key, certificate and file it names is read), without side
+// effects: no listener, no store created or migrated, no identity provider
+// asked. Every problem is printed, validation problems as
 // "file:line: key.path: message".
 func checkCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
@@ -32,18 +34,23 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	store, err := openStore(context.Background(), cfg)
+	res, err := assemble.Open(context.Background(), cfg, assemble.Options{Mode: assemble.Check})
 	if err != nil {
-		fmt.Fprintf(stdout, "%s: %v\n", *path, err)
-		return fmt.Errorf("%s: 1 problem(s)", *path)
+		return err
 	}
-	if store != nil {
-		defer store.Close()
+	defer res.Close()
+	snap, err := assemble.Build(cfg, res)
+	if err != nil {
+		problems := []error{err}
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			problems = joined.Unwrap()
+		}
+		for _, p := range problems {
+			fmt.Fprintf(stdout, "%s: %v\n", *path, p)
+		}
+		return fmt.Errorf("%s: %d problem(s)", *path, len(problems))
 	}
-	if _, err := proxy.New(cfg, proxy.Options{Store: store}); err != nil {
-		fmt.Fprintf(stdout, "%s: %v\n", *path, err)
-		return fmt.Errorf("%s: 1 problem(s)", *path)
-	}
+	snap.Release()
 	fmt.Fprintf(stdout, "%s: ok (%d routes)\n", *path, len(cfg.Routes))
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy"
+	"github.com/authgate/authgate/proxy/assemble"
 	"github.com/authgate/authgate/proxy/metrics"
 )
 
@@ -25,6 +26,7 @@ const watchInterval = 2 * time.Second
 type reloader struct {
 	path    string
 	gw      *proxy.Gateway
+	res     *assemble.Resources
 	cert    *certificate // nil without TLS
 	logger  *slog.Logger
 	metrics *metrics.Metrics
@@ -68,15 +70,15 @@ func (rl *reloader) reload(why string) {
 		cfg.Store != rl.running.Store || (cfg.TLS == nil) != (rl.running.TLS == nil) {
 		rl.logger.Warn("listeners, store and turning TLS on or off change only on restart", "trigger", why)
 	}
-	if err := rl.gw.Reload(cfg); err != nil {
+	snap, err := assemble.Build(cfg, rl.res)
+	if err != nil {
 		rl.metrics.ConfigReload("failure", "")
 		rl.logger.Error("config reload refused; the running config keeps serving", "trigger", why, "error", err)
 		return
 	}
-	if rl.cert != nil && cfg.TLS != nil {
-		if err := rl.cert.load(cfg); err != nil {
-			rl.logger.Error("TLS certificate reload failed; the previous certificate is kept", "error", err)
-		}
+	rl.gw.Swap(snap.Gateway)
+	if rl.cert != nil && snap.Certificate != nil {
+		rl.cert.cur.Store(snap.Certificate)
 	}
 	rl.running = cfg
 	rl.metrics.ConfigReload("success", hex.EncodeToString(rl.sum))

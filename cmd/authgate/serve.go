@@ -14,6 +14,7 @@ import (
 
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy"
+	"github.com/authgate/authgate/proxy/assemble"
 	"github.com/authgate/authgate/proxy/metrics"
 	"github.com/authgate/authgate/proxy/respond"
 )
@@ -42,18 +43,18 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg)
+	m := metrics.New(version, commit)
+	res, err := assemble.Open(ctx, cfg, assemble.Options{Logger: logger, Metrics: m})
 	if err != nil {
 		return err
 	}
-	if store != nil {
-		defer store.Close()
-	}
-	m := metrics.New(version, commit)
-	gw, err := proxy.New(cfg, proxy.Options{Logger: logger, Store: store, Metrics: m})
+	defer res.Close()
+	snap, err := assemble.Build(cfg, res)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
+	gw := proxy.New(snap.Gateway)
+	defer gw.Close() // before res.Close: the snapshot gives its resources back
 
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	sv := cfg.Server
@@ -67,11 +68,9 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		ErrorLog:          errLog,
 	}
 	var cert *certificate
-	if cfg.TLS != nil {
+	if snap.Certificate != nil {
 		cert = &certificate{}
-		if err := cert.load(cfg); err != nil {
-			return fmt.Errorf("%s: %w", *path, err)
-		}
+		cert.cur.Store(snap.Certificate)
 		traffic.TLSConfig = cert.tlsConfig(cfg.TLS)
 	}
 	adminTLS := cert != nil && cfg.TLS.Admin
@@ -98,8 +97,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
-	go gw.SyncRevocations(bg, revocationSync)
-	rl := &reloader{path: *path, gw: gw, cert: cert, logger: logger, metrics: m, running: cfg, sum: fileSum(*path)}
+	go res.SyncRevocations(bg, revocationSync)
+	rl := &reloader{path: *path, gw: gw, res: res, cert: cert, logger: logger, metrics: m, running: cfg, sum: fileSum(*path)}
 	m.ConfigReload("success", hex.EncodeToString(rl.sum))
 	go rl.run(bg)
 

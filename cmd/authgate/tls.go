@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/tls"
-	"fmt"
 	"sync/atomic"
 
 	"github.com/authgate/authgate/config"
@@ -12,17 +11,6 @@ import (
 // without restarting the listener.
 type certificate struct {
 	cur atomic.Pointer[tls.Certificate]
-}
-
-// load reads the certificate and key the config names.
-func (c *certificate) load(cfg *config.Config) error {
-	t := cfg.TLS
-	cert, err := tls.LoadX509KeyPair(cfg.ResolvePath(t.CertFile), cfg.ResolvePath(t.KeyFile))
-	if err != nil {
-		return fmt.Errorf("tls: %w", err)
-	}
-	c.cur.Store(&cert)
-	return nil
 }
 
 // tlsConfig serves the current certificate. HTTP/2 is negotiated by

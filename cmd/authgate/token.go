@@ -1,16 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/authgate/authgate/config"
-	"github.com/authgate/authgate/proxy"
-	"github.com/authgate/authgate/proxy/token"
+	"github.com/authgate/authgate/proxy/assemble"
 )
 
 // claimFlags collects repeated -claim k=v flags. A value that is valid JSON
@@ -65,15 +64,23 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ks, err := proxy.LoadKeys(cfg)
+	if cfg.Tokens == nil {
+		return fmt.Errorf("%s: tokens: not configured", *path)
+	}
+	res, err := assemble.Open(context.Background(), cfg, assemble.Options{Mode: assemble.Check})
 	if err != nil {
 		return err
 	}
+	defer res.Close()
+	snap, err := assemble.Build(cfg, res)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *path, err)
+	}
+	defer snap.Release()
 	if *ttl == 0 {
 		*ttl = cfg.Tokens.AccessTTL
 	}
-	signer := token.NewSigner(ks[0], cfg.Tokens.Issuer, cfg.Tokens.Audience, time.Now)
-	signed, _, err := signer.Sign(*sub, claims, *ttl)
+	signed, _, err := snap.Signer.Sign(*sub, claims, *ttl)
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/authgate/authgate/config"
-	"github.com/authgate/authgate/proxy"
 	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/assemble"
 )
 
 const usersUsage = `usage: authgate users <command> -config FILE [flags]
@@ -70,19 +70,20 @@ func usersCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if cfg.Accounts == nil {
 		return fmt.Errorf("%s: users need an accounts section and a store", *path)
 	}
-	store, err := openStore(ctx, cfg)
+	res, err := assemble.Open(ctx, cfg, assemble.Options{Mode: assemble.Admin})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer res.Close()
 	if sub == "list" {
-		return listUsers(ctx, store, stdout)
+		return listUsers(ctx, res.Store(), stdout)
 	}
-	gw, err := proxy.New(cfg, proxy.Options{Store: store})
+	snap, err := assemble.Build(cfg, res)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", *path, err)
 	}
-	svc := gw.Accounts()
+	defer snap.Release()
+	svc := snap.Gateway.Accounts()
 
 	switch sub {
 	case "add":

@@ -58,6 +58,7 @@ type Source struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the start goroutine returns
+	ready  chan struct{} // closed when the first usable key set is published
 	close  sync.Once
 
 	// keys is the storage of the keyfunc that first held usable keys; nil
@@ -109,7 +110,7 @@ func New(cfg Config) (*Source, error) {
 		return nil, err
 	}
 	s := &Source{cfg: cfg, retryMin: cmp.Or(cfg.retryMin, defaultRetryMin),
-		retryMax: cmp.Or(cfg.retryMax, defaultRetryMax), done: make(chan struct{})}
+		retryMax: cmp.Or(cfg.retryMax, defaultRetryMax), done: make(chan struct{}), ready: make(chan struct{})}
 	if s.cfg.Client == nil {
 		s.cfg.Client = NewClient(cfg.FetchTimeout, cfg.MaxBytes)
 		s.ownClient = true
@@ -118,6 +119,18 @@ func New(cfg Config) (*Source, error) {
 	go s.start()
 	return s, nil
 }
+
+// Validate reports whether New would accept cfg, without starting
+// anything.
+func Validate(cfg Config) error {
+	_, err := cfg.withDefaults()
+	return err
+}
+
+// Ready is closed once the first key set with a usable key has arrived;
+// from then on the Source keeps keys (see Keyfunc). It is never closed for a
+// Source closed before its keys arrived.
+func (s *Source) Ready() <-chan struct{} { return s.ready }
 
 // Keyfunc returns the key that verifies t, for token.Issuer.Keys or
 // jwt.Parse. It fails with an error wrapping ErrNoKeys while no key set has
@@ -267,6 +280,7 @@ func (s *Source) start() {
 	for {
 		if ks := s.attempt(); ks != nil {
 			s.keys.Store(ks)
+			close(s.ready)
 			s.cfg.Logger.Info("jwks: keys loaded", "issuer", s.cfg.Name, "url", ks.url, "keys", s.usableKeys(ks.storage))
 			return
 		}

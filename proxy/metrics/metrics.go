@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/authgate/authgate/proxy/respond"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -170,11 +172,11 @@ func (m *Metrics) Request(route, method string, status int, d time.Duration) {
 // Decision records an authorization decision in
 // authgate_auth_decisions_total{route,decision,reason}. decision is
 // allow|deny (else "other"); reason is folded with ReasonLabel.
-func (m *Metrics) Decision(route, decision, reason string) {
+func (m *Metrics) Decision(route, decision string, reason respond.Reason) {
 	if m == nil {
 		return
 	}
-	m.decisions.WithLabelValues(routeLabel(route), fold(decision, decisions), ReasonLabel(reason)).Inc()
+	m.decisions.WithLabelValues(routeLabel(route), fold(decision, decisions), ReasonLabel(string(reason))).Inc()
 }
 
 // Upstream records one upstream round trip: its latency in
@@ -275,13 +277,22 @@ func newSet(vals ...string) set {
 var (
 	methods        = newSet("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 	decisions      = newSet("allow", "deny")
-	reasons        = newSet("no_token", "malformed", "expired", "invalid", "forbidden", "no_route", "bad_path", "untrusted_peer", "bad_request", "upstream_error", "upstream_timeout")
+	reasons        = reasonSet()
 	upstreamKinds  = newSet("error", "timeout")
 	accountOps     = newSet("login", "signup", "refresh", "logout")
 	accountResults = newSet("success", "failure", "throttled", "unavailable", "reuse")
 	throttleScopes = newSet("account", "ip")
 	outcomes       = newSet("success", "failure")
 )
+
+// reasonSet is respond's closed set of reasons.
+func reasonSet() set {
+	s := set{}
+	for _, r := range respond.Reasons() {
+		s[string(r)] = struct{}{}
+	}
+	return s
+}
 
 // Reasons returns the fixed set of decision reasons accepted as labels
 // (excluding the "none" and "other" fold targets).

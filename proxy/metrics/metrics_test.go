@@ -16,6 +16,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/authgate/authgate/proxy/respond"
 )
 
 // scrape fetches the real handler's text exposition and parses it.
@@ -402,7 +404,7 @@ func TestReasonCardinalityBounded(t *testing.T) {
 		if r.IntN(2) == 0 {
 			decision = "allow"
 		}
-		m.Decision("api", decision, reason)
+		m.Decision("api", decision, respond.Reason(reason))
 		m.LoginThrottled(reason)
 		m.Account(reason, reason)
 		m.Upstream("api", time.Millisecond, reason)

@@ -37,7 +37,32 @@ type Denial struct {
 	Message string // the {"error"} message
 	Code    string // RFC 6750 error code; "" for a bare challenge
 	// Reason is a short fixed word for logs and metrics labels.
-	Reason string
+	Reason Reason
+}
+
+// Reason says in one fixed word why a request was denied or failed. It is
+// a log field and a metrics label, so the set is closed: these constants.
+type Reason string
+
+// Reasons.
+const (
+	ReasonNoToken         Reason = "no_token"
+	ReasonMalformed       Reason = "malformed"
+	ReasonExpired         Reason = "expired"
+	ReasonInvalid         Reason = "invalid"
+	ReasonForbidden       Reason = "forbidden"
+	ReasonNoRoute         Reason = "no_route"
+	ReasonBadPath         Reason = "bad_path"
+	ReasonBadRequest      Reason = "bad_request"
+	ReasonUntrustedPeer   Reason = "untrusted_peer"
+	ReasonUpstreamError   Reason = "upstream_error"
+	ReasonUpstreamTimeout Reason = "upstream_timeout"
+)
+
+// Reasons lists every Reason, for metrics that pre-declare their labels.
+func Reasons() []Reason {
+	return []Reason{ReasonNoToken, ReasonMalformed, ReasonExpired, ReasonInvalid, ReasonForbidden,
+		ReasonNoRoute, ReasonBadPath, ReasonBadRequest, ReasonUntrustedPeer, ReasonUpstreamError, ReasonUpstreamTimeout}
 }
 
 // denials is the table from error to answer, checked in order.
@@ -45,15 +70,15 @@ var denials = []struct {
 	err error
 	Denial
 }{
-	{token.ErrMissing, Denial{http.StatusUnauthorized, "authentication required", "", "no_token"}},
-	{token.ErrMalformed, Denial{http.StatusBadRequest, "malformed Authorization header", "invalid_request", "malformed"}},
-	{token.ErrExpired, Denial{http.StatusUnauthorized, "token expired", "invalid_token", "expired"}},
-	{token.ErrInvalid, Denial{http.StatusUnauthorized, "invalid token", "invalid_token", "invalid"}},
-	{policy.ErrForbidden, Denial{http.StatusForbidden, "insufficient permissions", "insufficient_scope", "forbidden"}},
+	{token.ErrMissing, Denial{http.StatusUnauthorized, "authentication required", "", ReasonNoToken}},
+	{token.ErrMalformed, Denial{http.StatusBadRequest, "malformed Authorization header", "invalid_request", ReasonMalformed}},
+	{token.ErrExpired, Denial{http.StatusUnauthorized, "token expired", "invalid_token", ReasonExpired}},
+	{token.ErrInvalid, Denial{http.StatusUnauthorized, "invalid token", "invalid_token", ReasonInvalid}},
+	{policy.ErrForbidden, Denial{http.StatusForbidden, "insufficient permissions", "insufficient_scope", ReasonForbidden}},
 }
 
 // failClosed answers any error the table does not know: a bug must deny.
-var failClosed = Denial{http.StatusUnauthorized, "invalid token", "invalid_token", "invalid"}
+var failClosed = Denial{http.StatusUnauthorized, "invalid token", "invalid_token", ReasonInvalid}
 
 // DenialFor returns how err is answered.
 func DenialFor(err error) Denial {

@@ -27,7 +27,7 @@ func TestDeny(t *testing.T) {
 		status     int
 		msg        string
 		challenge  string
-		wantReason string
+		wantReason respond.Reason
 	}{
 		{
 			name: "missing", err: token.ErrMissing, status: http.StatusUnauthorized,
@@ -134,7 +134,7 @@ func TestDenialForPrecedence(t *testing.T) {
 		name   string
 		err    error
 		status int
-		reason string
+		reason respond.Reason
 	}{
 		{"expired and forbidden", errors.Join(policy.ErrForbidden, token.ErrExpired), http.StatusUnauthorized, "expired"},
 		{"invalid and forbidden", errors.Join(policy.ErrForbidden, token.ErrInvalid), http.StatusUnauthorized, "invalid"},

@@ -1,0 +1,363 @@
+// Package assemble turns a validated configuration into the running
+// objects the request path reads: it is the one place where config meets
+// the rest of authgate.
+//
+// [Build] makes an immutable [Snapshot] of one configuration: keys loaded,
+// route table compiled, verifier and reverse proxies built. It does no
+// network I/O and no store migration. What outlives one configuration,
+// the store, revocations, limiters, hashers, external issuers' key sources
+// and upstream transports, belongs to [Resources], which every Build of a
+// process shares: a reload that leaves an issuer or a route's upstream
+// settings unchanged keeps its keys and its connections.
+//
+// A running gateway is:
+//
+//	res, err := assemble.Open(ctx, cfg, assemble.Options{...})
+//	snap, err := assemble.Build(cfg, res)
+//	gw := proxy.New(snap.Gateway)
+//	// on reload: snap, err = assemble.Build(newCfg, res); gw.Swap(snap.Gateway)
+//	// at exit:   gw.Close(); res.Close()
+package assemble
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/proxy"
+	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/clientip"
+	"github.com/authgate/authgate/proxy/keys"
+	"github.com/authgate/authgate/proxy/password"
+	"github.com/authgate/authgate/proxy/policy"
+	"github.com/authgate/authgate/proxy/route"
+	"github.com/authgate/authgate/proxy/token"
+)
+
+// Snapshot is one configuration assembled.
+type Snapshot struct {
+	// Gateway is what the request path serves; hand it to proxy.New or
+	// Gateway.Swap.
+	Gateway *proxy.Snapshot
+	// Keys are authgate's own keys, the signing key first; nil without
+	// tokens.
+	Keys []*keys.Key
+	// Signer signs authgate's access tokens; nil without tokens.
+	Signer *token.Signer
+	// Certificate is the traffic listener's TLS certificate; nil without
+	// tls.
+	Certificate *tls.Certificate
+
+	release func()
+}
+
+// Release gives back the snapshot's references to shared resources. A
+// Gateway does this when it retires the snapshot; call it for a snapshot
+// that was never served. It is idempotent.
+func (s *Snapshot) Release() { s.release() }
+
+// Build assembles cfg, which must have passed config validation, on res.
+// It reports every problem it finds (unreadable or mismatched keys, a TLS
+// certificate that does not load, an issuer or route the request path
+// refuses), each naming its config key, joined in one error.
+func Build(cfg *config.Config, res *Resources) (*Snapshot, error) {
+	b := &builder{cfg: cfg, res: res}
+	snap, err := b.build()
+	if err != nil {
+		b.leases.release()
+		return nil, err
+	}
+	snap.release = sync.OnceFunc(b.leases.release)
+	return snap, nil
+}
+
+// builder is the state of one Build.
+type builder struct {
+	cfg     *config.Config
+	res     *Resources
+	leases  leases
+	errs    []error
+	sources []*keySource // of cfg.Issuers, in order
+}
+
+func (b *builder) fail(format string, args ...any) {
+	b.errs = append(b.errs, fmt.Errorf(format, args...))
+}
+
+func (b *builder) build() (*Snapshot, error) {
+	cfg, res := b.cfg, b.res
+	snap := &Snapshot{}
+	st := proxy.Settings{
+		Realm:        cfg.Realm,
+		CacheControl: cfg.ForwardAuth.CacheControl,
+		Revocations:  res.revocations,
+		Logger:       res.logger,
+		Metrics:      res.metrics,
+	}
+	trusted, err := clientip.ParseTrusted(cfg.TrustedProxies)
+	if err != nil {
+		b.fail("trusted_proxies%w", err)
+	}
+	st.TrustedProxies = trusted
+	st.IdentityHeaders, st.IssuerHeaders = identityHeaders(cfg)
+
+	var trusts []token.Issuer
+	if cfg.Tokens != nil {
+		if snap.Keys = b.ownKeys(); snap.Keys != nil {
+			trusts = append(trusts, ownIssuer(cfg.Tokens, snap.Keys))
+		}
+	}
+	for i := range cfg.Issuers {
+		if is, ok := b.issuer(i); ok {
+			trusts = append(trusts, is)
+		}
+	}
+	if len(trusts) > 0 && len(b.errs) == 0 {
+		if st.Verifier, err = token.NewVerifier(trusts, res.now); err != nil {
+			b.fail("issuers: %w", err)
+		}
+	}
+	if snap.Keys != nil {
+		signing := snap.Keys[0]
+		snap.Signer = token.NewSigner(signing, cfg.Tokens.Issuer, cfg.Tokens.Audience, res.now)
+		if signing.Algorithm != keys.HS256 {
+			st.IdentitySigner = snap.Signer
+		}
+		if st.Documents, err = documents(cfg.Tokens, cfg.Accounts, snap.Keys); err != nil {
+			b.fail("tokens: %w", err)
+		}
+	}
+	if cfg.Accounts != nil && st.Verifier != nil && snap.Signer != nil {
+		st.Accounts = b.accounts(snap.Signer, st.Verifier, trusted)
+	}
+	for i := range cfg.Routes {
+		if r, ok := b.route(i); ok {
+			st.Routes = append(st.Routes, r)
+		}
+	}
+	if cfg.TLS != nil {
+		cert, err := tls.LoadX509KeyPair(cfg.ResolvePath(cfg.TLS.CertFile), cfg.ResolvePath(cfg.TLS.KeyFile))
+		if err != nil {
+			b.fail("tls: %w", err)
+		}
+		snap.Certificate = &cert
+	}
+	if res.mode == Check && cfg.Store != "" {
+		if err := checkStore(cfg); err != nil {
+			b.fail("%w", err)
+		}
+	}
+	if len(b.errs) > 0 {
+		return nil, errors.Join(b.errs...)
+	}
+	st.Checks = b.checks()
+	st.Release = func() { snap.Release() }
+	if snap.Gateway, err = proxy.NewSnapshot(st); err != nil {
+		return nil, fmt.Errorf("routes: %w", err)
+	}
+	return snap, nil
+}
+
+// ownKeys loads authgate's own keys: first the one that signs
+// (tokens.signing_key, or tokens.hmac_secret), then
+// tokens.verification_keys. Paths are resolved against the config file's
+// directory. It reports every key that fails, and returns nil then.
+func (b *builder) ownKeys() []*keys.Key {
+	t := b.cfg.Tokens
+	var signing *keys.Key
+	var err error
+	if t.HMACSecret != "" {
+		if signing, err = keys.NewHMAC([]byte(t.HMACSecret)); err != nil {
+			b.fail("tokens.hmac_secret: %w", err)
+		}
+	} else if signing, err = keys.LoadFile(b.cfg.ResolvePath(t.SigningKey)); err != nil {
+		b.fail("tokens.signing_key: %w", err)
+	}
+	ks := []*keys.Key{signing}
+	for i, p := range t.VerificationKeys {
+		k, err := keys.LoadFile(b.cfg.ResolvePath(p))
+		switch {
+		case err != nil:
+			b.fail("tokens.verification_keys[%d]: %w", i, err)
+		case signing != nil && (k.Algorithm == keys.HS256) != (signing.Algorithm == keys.HS256):
+			// One issuer never mixes HMAC with asymmetric keys (RFC 8725 §3.1).
+			b.fail("tokens.verification_keys[%d]: cannot mix HS256 with asymmetric keys", i)
+		default:
+			ks = append(ks, k)
+		}
+	}
+	if signing == nil || len(ks) != 1+len(t.VerificationKeys) {
+		return nil
+	}
+	return ks
+}
+
+// ownIssuer returns the verification rules of authgate's own tokens: exact
+// issuer and audience, the keys' algorithms only, and typ at+jwt.
+func ownIssuer(t *config.Tokens, ks []*keys.Key) token.Issuer {
+	return token.Issuer{
+		Name:       proxy.OwnIssuerName,
+		Issuer:     t.Issuer,
+		Audience:   []string{t.Audience},
+		Algorithms: token.Algorithms(ks...),
+		Types:      []string{token.TypeAccessToken},
+		Leeway:     t.Leeway,
+		Keys:       token.StaticKeys(ks...),
+	}
+}
+
+// issuer returns the verification rules of external issuer i, its keys
+// from the shared key source of its settings.
+func (b *builder) issuer(i int) (token.Issuer, bool) {
+	ic := &b.cfg.Issuers[i]
+	ks, release, err := b.res.keySource(ic)
+	if err != nil {
+		b.fail("issuers[%d] (%s): %w", i, ic.Name, err)
+		return token.Issuer{}, false
+	}
+	b.leases.add(release)
+	b.sources = append(b.sources, ks)
+	return token.Issuer{
+		Name:         ic.Name,
+		Issuer:       ic.Issuer,
+		Audience:     ic.Audience,
+		Algorithms:   ic.Algorithms,
+		Types:        ic.Typ,
+		Leeway:       ic.Leeway,
+		Keys:         ks.Keyfunc,
+		SubjectClaim: ic.SubjectClaim,
+		RolesClaim:   ic.RolesClaim,
+		ScopesClaim:  ic.ScopesClaim,
+	}, true
+}
+
+// authModes maps the config's auth modes to the request path's.
+var authModes = map[string]proxy.AuthMode{
+	config.AuthNone:     proxy.AuthNone,
+	config.AuthOptional: proxy.AuthOptional,
+	config.AuthRequired: proxy.AuthRequired,
+}
+
+// route assembles routes[i], its transport shared with every route of the
+// same timeout.
+func (b *builder) route(i int) (proxy.Route, bool) {
+	rc := &b.cfg.Routes[i]
+	fail := func(err error) (proxy.Route, bool) {
+		b.fail("routes[%d] (%s): %w", i, rc.Name, err)
+		return proxy.Route{}, false
+	}
+	up, err := url.Parse(rc.Upstream)
+	if err != nil {
+		return fail(fmt.Errorf("upstream: %w", err))
+	}
+	mode, ok := authModes[rc.Auth]
+	if !ok {
+		return fail(fmt.Errorf("auth: %q is not one of required, optional, none", rc.Auth))
+	}
+	match := route.Rule{Host: rc.Host, Methods: rc.Methods, Prefix: rc.Path}
+	if _, err := route.NewTable([]route.Rule{match}); err != nil {
+		return fail(err)
+	}
+	tr, release := b.res.transport(rc.Timeout)
+	b.leases.add(release)
+	return proxy.Route{
+		Name:                 rc.Name,
+		Match:                match,
+		Auth:                 mode,
+		Issuers:              rc.Issuers,
+		Require:              policy.Requirement{Roles: rc.Roles, Scopes: rc.Scopes, Claims: rc.Claims},
+		IdentityToken:        rc.IdentityToken,
+		Upstream:             up,
+		StripPrefix:          rc.StripPrefix,
+		PreserveHost:         rc.PreserveHost,
+		ForwardAuthorization: rc.ForwardAuthorization,
+		Transport:            tr,
+	}, true
+}
+
+// identityHeaders returns the configured identity headers, and the extra
+// ones of each external issuer by issuer name.
+func identityHeaders(cfg *config.Config) ([]proxy.IdentityHeader, map[string][]proxy.IdentityHeader) {
+	var all []proxy.IdentityHeader
+	for h, claim := range cfg.IdentityHeaders {
+		all = append(all, proxy.IdentityHeader{Name: h, Claim: claim})
+	}
+	byIssuer := map[string][]proxy.IdentityHeader{}
+	for _, is := range cfg.Issuers {
+		for h, claim := range is.ClaimHeaders {
+			byIssuer[is.Name] = append(byIssuer[is.Name], proxy.IdentityHeader{Name: h, Claim: claim})
+		}
+	}
+	return all, byIssuer
+}
+
+// accounts builds the account endpoints on the shared store, revocations,
+// limiters and hasher. Without a store (a check) it checks what it can and
+// returns nil.
+func (b *builder) accounts(signer *token.Signer, verifier accounts.Verifier, trusted clientip.Trusted) *accounts.Service {
+	cfg, res := b.cfg, b.res
+	a := cfg.Accounts
+	if res.mode == Check {
+		return nil // no store is opened by a check
+	}
+	if res.store == nil {
+		b.fail("store: accounts need a store, and none was opened")
+		return nil
+	}
+	hasher, err := res.hasher(a.HashConcurrency)
+	if err != nil {
+		b.fail("accounts.hash_concurrency: %w", err)
+		return nil
+	}
+	svc, err := accounts.New(accounts.Config{
+		Prefix:       a.PathPrefix,
+		OpenSignup:   a.Signup == config.SignupOpen,
+		DefaultRoles: a.DefaultRoles,
+		Policy:       password.Policy{MinLength: a.PasswordMinLength},
+		AccessTTL:    cfg.Tokens.AccessTTL,
+		RefreshTTL:   a.RefreshTTL,
+		RefreshIdle:  a.RefreshIdle,
+		RefreshGrace: a.RefreshGrace,
+		Cookie:       a.Cookie,
+		Realm:        cfg.Realm,
+	}, accounts.Deps{
+		Store:          res.store,
+		Hasher:         hasher,
+		Signer:         signer,
+		Verifier:       verifier,
+		Revocations:    res.revocations,
+		AccountLimiter: res.acctLimiter,
+		IPLimiter:      res.ipLimiter,
+		ClientIP:       trusted.ClientIP,
+		Logger:         res.logger,
+		Now:            res.now,
+		Metrics:        res.metrics,
+	})
+	if err != nil {
+		b.fail("accounts: %w", err)
+		return nil
+	}
+	return svc
+}
+
+// checks are the readiness checks of the snapshot: the store is reachable,
+// and every external issuer has keys.
+func (b *builder) checks() []proxy.Check {
+	var cs []proxy.Check
+	if s := b.res.store; s != nil {
+		cs = append(cs, proxy.Check{Name: "store", Run: func(ctx context.Context) error {
+			if s.Ping(ctx) != nil {
+				return errors.New("unreachable")
+			}
+			return nil
+		}})
+	}
+	for _, ks := range b.sources {
+		cs = append(cs, proxy.Check{Name: "issuer:" + ks.key.name, Run: func(context.Context) error { return ks.ready() }})
+	}
+	return cs
+}

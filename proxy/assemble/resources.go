@@ -1,0 +1,328 @@
+package assemble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authgate/authgate/config"
+	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/metrics"
+	"github.com/authgate/authgate/proxy/password"
+	"github.com/authgate/authgate/proxy/sqlite"
+	"github.com/authgate/authgate/proxy/throttle"
+)
+
+// Mode says what Resources may open and start.
+type Mode uint8
+
+const (
+	// Serve opens the store and fetches external issuers' keys: a
+	// running gateway.
+	Serve Mode = iota
+	// Admin opens the store but fetches no keys: 'authgate users'.
+	Admin
+	// Check opens and starts nothing: files are read and every setting
+	// checked, but the store is not created or migrated and no identity
+	// provider is asked. Tokens of external issuers fail to verify.
+	Check
+)
+
+// Options are what Resources need beyond the configuration.
+type Options struct {
+	// Mode says what may be opened and started. Default Serve.
+	Mode Mode
+	// Logger receives operational messages. Nil discards them.
+	Logger *slog.Logger
+	// Now is the clock for tokens, limiters and revocations. Nil means
+	// time.Now.
+	Now func() time.Time
+	// Metrics receives JWKS fetches, account events and the request path's
+	// metrics. Nil records nothing.
+	Metrics *metrics.Metrics
+	// Store, when set, is used instead of opening the one the config
+	// names; Resources then closes it too.
+	Store accounts.Store
+}
+
+// Resources are what outlives one configuration: the store, revocations,
+// limiters and password hashers, and, shared by every snapshot that uses
+// them, external issuers' key sources and upstream transports. A source or
+// transport is found again by its settings, so a reload that keeps an
+// issuer keeps its keys, and one that keeps a route's timeout keeps its
+// idle upstream connections. Build takes a reference on each; the snapshot
+// gives them back when it is retired, and the last one out closes it.
+//
+// Resources are safe for concurrent use. Close them after the last
+// snapshot was retired.
+type Resources struct {
+	mode    Mode
+	logger  *slog.Logger
+	now     func() time.Time
+	metrics *metrics.Metrics
+
+	store       accounts.Store // nil when the config names none, or in Check mode
+	revocations *accounts.Revocations
+	acctLimiter *throttle.Limiter
+	ipLimiter   *throttle.Limiter
+
+	mu         sync.Mutex
+	closed     bool
+	hashers    map[int]*password.Hasher // by concurrency bound
+	sources    map[sourceKey]*keySource
+	latest     map[string]*keySource // by issuer name: the source a changed issuer hands over from
+	transports map[time.Duration]*transport
+}
+
+// Open returns the Resources of cfg: in Serve and Admin modes it opens the
+// store cfg names (creating a SQLite file's directory) and loads the
+// revocations in force.
+func Open(ctx context.Context, cfg *config.Config, opts Options) (*Resources, error) {
+	r := &Resources{
+		mode: opts.Mode, logger: opts.Logger, now: opts.Now, metrics: opts.Metrics,
+		revocations: accounts.NewRevocations(),
+		hashers:     map[int]*password.Hasher{},
+		sources:     map[sourceKey]*keySource{},
+		latest:      map[string]*keySource{},
+		transports:  map[time.Duration]*transport{},
+	}
+	if r.logger == nil {
+		r.logger = slog.New(slog.DiscardHandler)
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.acctLimiter = throttle.New(throttle.Config{Free: 5}, r.now)
+	r.ipLimiter = throttle.New(throttle.Config{Free: 50}, r.now)
+	r.store = opts.Store
+	if r.store == nil && r.mode != Check && cfg.Store != "" {
+		s, err := openStore(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		r.store = s
+	}
+	if r.store != nil {
+		if err := r.revocations.Load(ctx, r.store, r.now()); err != nil {
+			r.store.Close()
+			return nil, fmt.Errorf("store: load revocations: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// openStore opens the store cfg names. "sqlite:PATH" creates PATH's
+// directory (0700) when missing.
+func openStore(ctx context.Context, cfg *config.Config) (accounts.Store, error) {
+	path, ok := sqlitePath(cfg)
+	if !ok {
+		return nil, errors.New("store: unsupported store (want sqlite:PATH)")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return s, nil
+}
+
+// sqlitePath is the file of a "sqlite:PATH" store, resolved against the
+// config file's directory.
+func sqlitePath(cfg *config.Config) (string, bool) {
+	p, ok := strings.CutPrefix(cfg.Store, "sqlite:")
+	if !ok || p == "" {
+		return "", false
+	}
+	return cfg.ResolvePath(p), true
+}
+
+// checkStore reports, without creating anything, why the store cfg names
+// could not be opened: its directory is missing and cannot be created, or
+// the path is not a regular file.
+func checkStore(cfg *config.Config) error {
+	path, ok := sqlitePath(cfg)
+	if !ok {
+		return errors.New("store: unsupported store (want sqlite:PATH)")
+	}
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("store: %s is not a regular file", path)
+		}
+		return nil
+	}
+	// The first ancestor that exists must be a directory; Open creates the
+	// rest.
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		fi, err := os.Stat(dir)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("store: %s is not a directory", dir)
+			}
+			return nil
+		}
+		if parent := filepath.Dir(dir); parent == dir {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+}
+
+// Store returns the open store, nil when there is none.
+func (r *Resources) Store() accounts.Store { return r.store }
+
+// Revocations returns the in-memory revocation index shared by every
+// snapshot.
+func (r *Resources) Revocations() *accounts.Revocations { return r.revocations }
+
+// SyncRevocations reloads revocations from the store every interval until
+// ctx is done, forgets expired ones, and hourly prunes what has ended from
+// the store: logouts and password changes made by other replicas or by
+// 'authgate users' reach this process within one interval. Requests never
+// wait for it. Without a store it returns at once.
+func (r *Resources) SyncRevocations(ctx context.Context, interval time.Duration) {
+	if r.store == nil {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	prune := time.NewTicker(pruneInterval)
+	defer prune.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := r.now()
+			if err := r.revocations.Load(ctx, r.store, now); err != nil && ctx.Err() == nil {
+				r.logger.Warn("revocation sync failed", "error", err)
+			}
+			r.revocations.Sweep(now)
+		case <-prune.C:
+			if err := r.store.Prune(ctx, r.now()); err != nil && ctx.Err() == nil {
+				r.logger.Warn("store prune failed", "error", err)
+			}
+		}
+	}
+}
+
+// pruneInterval is how often ended families, their tokens and expired
+// revocations are deleted from the store.
+const pruneInterval = time.Hour
+
+// Close stops every key source, closes idle upstream connections and
+// closes the store. Snapshots still holding references lose their key
+// fetching (their last keys keep answering).
+func (r *Resources) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	sources := make([]*keySource, 0, len(r.sources))
+	for _, s := range r.sources {
+		sources = append(sources, s)
+	}
+	for _, t := range r.transports {
+		t.tr.CloseIdleConnections()
+	}
+	clear(r.sources)
+	clear(r.latest)
+	clear(r.transports)
+	r.mu.Unlock()
+	for _, s := range sources {
+		s.stop()
+	}
+	if r.store != nil {
+		return r.store.Close()
+	}
+	return nil
+}
+
+// hasher returns the password hasher for a concurrency bound, built once
+// and kept across reloads.
+func (r *Resources) hasher(concurrency int) (*password.Hasher, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h, ok := r.hashers[concurrency]; ok {
+		return h, nil
+	}
+	h, err := password.NewHasher(password.DefaultParams(), concurrency, 5*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	r.hashers[concurrency] = h
+	return h, nil
+}
+
+// transport is a pooled upstream transport and its number of users.
+type transport struct {
+	tr   *http.Transport
+	refs int
+}
+
+// transport returns the upstream transport for a response header timeout,
+// with a reference taken: routes with the same timeout share connections,
+// across reloads too. The release function gives the reference back; the
+// last one closes the idle connections (busy ones close when their request
+// ends).
+func (r *Resources) transport(timeout time.Duration) (*http.Transport, func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.transports[timeout]
+	if !ok {
+		t = &transport{tr: newTransport(timeout)}
+		r.transports[timeout] = t
+	}
+	t.refs++
+	var once sync.Once
+	return t.tr, func() {
+		once.Do(func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if t.refs--; t.refs == 0 {
+				t.tr.CloseIdleConnections()
+				if r.transports[timeout] == t {
+					delete(r.transports, timeout)
+				}
+			}
+		})
+	}
+}
+
+// newTransport is the pooled transport of routes with one response header
+// timeout.
+func newTransport(timeout time.Duration) *http.Transport {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		// Proxy is deliberately nil: HTTP_PROXY from the environment must
+		// not silently reroute authenticated traffic.
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: timeout,
+	}
+}
+
+// leases collects the references one Build takes, to give them all back
+// at once.
+type leases []func()
+
+func (l *leases) add(release func()) { *l = append(*l, release) }
+
+func (l leases) release() {
+	for _, f := range slices.Backward(l) {
+		f()
+	}
+}

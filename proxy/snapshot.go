@@ -1,0 +1,291 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"sync"
+
+	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/clientip"
+	"github.com/authgate/authgate/proxy/headers"
+	"github.com/authgate/authgate/proxy/identity"
+	"github.com/authgate/authgate/proxy/metrics"
+	"github.com/authgate/authgate/proxy/policy"
+	"github.com/authgate/authgate/proxy/route"
+	"github.com/authgate/authgate/proxy/token"
+)
+
+// OwnIssuerName is the issuer name of authgate's own tokens in routes,
+// logs and metrics. Only their identities are checked against revocations.
+const OwnIssuerName = "authgate"
+
+// AuthMode says what a route asks of a request's bearer token.
+type AuthMode uint8
+
+const (
+	// AuthNone forwards every request without looking at tokens. Identity
+	// headers sent by the client are still removed.
+	AuthNone AuthMode = iota
+	// AuthOptional forwards anonymous requests, but rejects a token that
+	// is present and invalid.
+	AuthOptional
+	// AuthRequired rejects requests without a valid token.
+	AuthRequired
+)
+
+// String returns the mode as the configuration writes it.
+func (m AuthMode) String() string {
+	switch m {
+	case AuthNone:
+		return "none"
+	case AuthOptional:
+		return "optional"
+	case AuthRequired:
+		return "required"
+	}
+	return fmt.Sprintf("AuthMode(%d)", uint8(m))
+}
+
+// Route is one route as the request path needs it: which requests it
+// matches, what identity they need, and where they go.
+type Route struct {
+	// Name identifies the route in logs and metrics, and is the audience
+	// of its identity tokens.
+	Name string
+	// Match selects the requests of the route; the first route that
+	// matches wins.
+	Match route.Rule
+	// Auth is what the route asks of a bearer token.
+	Auth AuthMode
+	// Issuers are the issuer names whose tokens the route accepts; empty
+	// accepts every issuer the Verifier trusts.
+	Issuers []string
+	// Require is what a verified identity must hold (roles, scopes,
+	// claims).
+	Require policy.Requirement
+	// IdentityToken adds a signed X-Auth-Token for the upstream; it needs
+	// Settings.IdentitySigner.
+	IdentityToken bool
+	// Upstream is the base URL requests are forwarded to.
+	Upstream *url.URL
+	// StripPrefix is removed from the request path before forwarding.
+	StripPrefix string
+	// PreserveHost forwards the client's Host instead of the upstream's.
+	PreserveHost bool
+	// ForwardAuthorization forwards the client's Authorization header.
+	ForwardAuthorization bool
+	// Transport carries requests to the upstream. Snapshots share
+	// transports so that upstream connections outlive a reload.
+	Transport http.RoundTripper
+}
+
+// IdentityHeader is a header set on forwarded requests (and decision
+// answers) from a claim of the verified identity. Claim "sub" is the
+// identity's subject and "roles" its roles, whatever claims the issuer
+// carries them in; any other claim is a dotted path into the token.
+type IdentityHeader struct {
+	Name  string
+	Claim string
+}
+
+// Check is one readiness check: Run returns nil when what it checks can
+// serve traffic, otherwise what is wrong.
+type Check struct {
+	Name string
+	Run  func(context.Context) error
+}
+
+// Documents are the public discovery documents served under
+// /.well-known/: authgate's JWK Set and its OpenID discovery document.
+type Documents struct {
+	JWKS, Discovery []byte
+}
+
+// Revoker tells whether the access token behind an identity of
+// authgate's own was revoked; *accounts.Revocations implements it.
+type Revoker interface {
+	Revoked(id *identity.Identity) bool
+}
+
+// Settings is everything one configuration gives the request path. The
+// caller builds it (package assemble does, from a config file) and must
+// not change it after NewSnapshot.
+type Settings struct {
+	// Realm is named in WWW-Authenticate challenges.
+	Realm string
+	// Routes in match order.
+	Routes []Route
+	// Verifier verifies bearer tokens; nil when no route authenticates.
+	Verifier *token.Verifier
+	// Revocations are consulted for authgate's own tokens. Nil revokes
+	// nothing.
+	Revocations Revoker
+	// Accounts serves the account endpoints; nil when there are none.
+	Accounts *accounts.Service
+	// Documents are served under /.well-known/; nil serves none.
+	Documents *Documents
+	// IdentityHeaders are set from every identity; IssuerHeaders adds more
+	// for identities of one issuer (by issuer name).
+	IdentityHeaders []IdentityHeader
+	IssuerHeaders   map[string][]IdentityHeader
+	// IdentitySigner signs X-Auth-Token identity tokens; nil without an
+	// asymmetric signing key.
+	IdentitySigner *token.Signer
+	// CacheControl is sent with allowed decision answers.
+	CacheControl string
+	// TrustedProxies may ask the decision endpoints, and their
+	// X-Forwarded-* headers are believed.
+	TrustedProxies clientip.Trusted
+	// Checks decide readiness, in order.
+	Checks []Check
+	// Logger receives upstream errors and the access log. Nil discards.
+	Logger *slog.Logger
+	// Metrics records requests, decisions and upstream timings. Nil
+	// records nothing.
+	Metrics *metrics.Metrics
+	// Release, when set, is called once when the snapshot is retired (a
+	// Gateway swapped another in, or closed), to give back what the
+	// snapshot holds of longer-lived resources. Requests in flight may
+	// still be using it.
+	Release func()
+}
+
+// Snapshot is one configuration compiled for the request path: route
+// table, reverse proxies, verifier and identity headers. It is immutable;
+// a Gateway reads it through an atomic pointer, so requests never take a
+// lock and a reload never disturbs requests in flight.
+type Snapshot struct {
+	Settings
+	table           *route.Table
+	routes          []*gatewayRoute
+	strip           *headers.Set // identity headers removed from every request
+	decisionHeaders []string     // every identity header, set empty when absent
+	release         sync.Once
+}
+
+// gatewayRoute is one compiled route.
+type gatewayRoute struct {
+	Route
+	issuers map[string]bool // nil: every issuer
+	proxy   *httputil.ReverseProxy
+}
+
+// NewSnapshot compiles s. It fails when a route's match rule is invalid,
+// when a route authenticates without a Verifier, or when a route lacks an
+// upstream or transport.
+func NewSnapshot(s Settings) (*Snapshot, error) {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Revocations == nil {
+		s.Revocations = noRevocations{}
+	}
+	snap := &Snapshot{Settings: s}
+	names := []string{identityTokenHeader}
+	for _, h := range s.IdentityHeaders {
+		names = append(names, http.CanonicalHeaderKey(h.Name))
+	}
+	for _, hs := range s.IssuerHeaders {
+		for _, h := range hs {
+			names = append(names, http.CanonicalHeaderKey(h.Name))
+		}
+	}
+	snap.decisionHeaders = slices.Compact(slices.Sorted(slices.Values(names)))
+	snap.strip = headers.NewSet(names...)
+	snap.IdentityHeaders = canonical(s.IdentityHeaders)
+	snap.IssuerHeaders = make(map[string][]IdentityHeader, len(s.IssuerHeaders))
+	for name, hs := range s.IssuerHeaders {
+		snap.IssuerHeaders[name] = canonical(hs)
+	}
+
+	rules := make([]route.Rule, len(s.Routes))
+	for i, r := range s.Routes {
+		switch {
+		case r.Auth != AuthNone && s.Verifier == nil:
+			return nil, fmt.Errorf("route %s: auth %s needs a token verifier", r.Name, r.Auth)
+		case r.Upstream == nil || r.Transport == nil:
+			return nil, fmt.Errorf("route %s: no upstream", r.Name)
+		case r.IdentityToken && s.IdentitySigner == nil:
+			return nil, fmt.Errorf("route %s: identity tokens need a signer", r.Name)
+		}
+		rules[i] = r.Match
+		gr := &gatewayRoute{Route: r}
+		if len(r.Issuers) > 0 {
+			gr.issuers = make(map[string]bool, len(r.Issuers))
+			for _, name := range r.Issuers {
+				gr.issuers[name] = true
+			}
+		}
+		gr.proxy = snap.newReverseProxy(gr)
+		snap.routes = append(snap.routes, gr)
+	}
+	table, err := route.NewTable(rules)
+	if err != nil {
+		return nil, err
+	}
+	snap.table = table
+	return snap, nil
+}
+
+// Accounts returns the account endpoints, nil when the snapshot serves
+// none. The 'authgate users' command administers through it.
+func (s *Snapshot) Accounts() *accounts.Service { return s.Settings.Accounts }
+
+// retire releases what the snapshot holds, once.
+func (s *Snapshot) retire() {
+	s.release.Do(func() {
+		if s.Release != nil {
+			s.Release()
+		}
+	})
+}
+
+// Readiness is the answer to /readyz: whether this process should receive
+// traffic, and the state of each check.
+type Readiness struct {
+	Ready bool `json:"ready"`
+	// Checks maps a check ("config", "store", "issuer:corp") to "ok" or
+	// what is wrong.
+	Checks map[string]string `json:"checks"`
+}
+
+// readiness runs the snapshot's checks.
+func (s *Snapshot) readiness(ctx context.Context) Readiness {
+	r := Readiness{Ready: true, Checks: map[string]string{"config": "ok"}}
+	for _, c := range s.Checks {
+		if err := c.Run(ctx); err != nil {
+			r.Ready = false
+			r.Checks[c.Name] = err.Error()
+			continue
+		}
+		r.Checks[c.Name] = "ok"
+	}
+	return r
+}
+
+func canonical(hs []IdentityHeader) []IdentityHeader {
+	out := make([]IdentityHeader, len(hs))
+	for i, h := range hs {
+		out[i] = IdentityHeader{Name: http.CanonicalHeaderKey(h.Name), Claim: h.Claim}
+	}
+	// A stable order keeps headers and tests deterministic.
+	slices.SortFunc(out, func(a, b IdentityHeader) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+type noRevocations struct{}
+
+func (noRevocations) Revoked(*identity.Identity) bool { return false }
