@@ -34,15 +34,18 @@ func validConfig() *Config {
 			Auth:     AuthNone,
 		}},
 	}
-	c.setDefaults()
+	c.setDefaults(noKeys)
 	return c
 }
+
+// noKeys is a file that sets no key: every default applies.
+func noKeys(keyPath) bool { return false }
 
 // withAccounts adds accounts and a store to validConfig.
 func withAccounts(c *Config) {
 	c.Store = "sqlite:data/authgate.db"
 	c.Accounts = &Accounts{}
-	c.setDefaults()
+	c.setDefaults(func(k keyPath) bool { return k[0] != "accounts" })
 }
 
 type validateRow struct {
