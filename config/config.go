@@ -3,8 +3,15 @@
 //
 // A configuration is read with [Load] (or [Parse]): the YAML is decoded
 // strictly (an unknown key is an error), ${VAR} references in string values
-// are expanded from the environment, defaults are applied, and [Config.Validate]
-// reports every problem at once, each with its YAML line and key path.
+// are expanded from the environment, defaults are applied to the keys the
+// file leaves out (a key that is present keeps its value, even a zero one),
+// and [Config.Validate] reports every problem at once, each with its YAML
+// line and key path.
+//
+// The rules a value must satisfy belong to the package that uses it (host
+// patterns and path prefixes to proxy/route, algorithms and key URLs to
+// proxy/jwks, trusted proxies to proxy/clientip): Validate asks those
+// packages, so a configuration accepted here is one they accept.
 //
 // The structs here are plain data. Everything derived from them at run time
 // (compiled routes, parsed keys, CIDRs) is built by the packages that use it.
@@ -15,6 +22,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/authgate/authgate/proxy/jwks"
+	"github.com/authgate/authgate/proxy/token"
 )
 
 // OwnIssuerName is the issuer name of authgate's own tokens in routes,
@@ -40,10 +50,12 @@ type Config struct {
 	// AdminListen is the address of the admin listener (health, metrics),
 	// kept apart from traffic. Default "127.0.0.1:9191".
 	AdminListen string `yaml:"admin_listen"`
-	// TrustedProxies lists the addresses (IPs or CIDRs) whose X-Forwarded-*
-	// and X-Original-* headers are believed. Default: none.
+	// TrustedProxies lists the addresses (IPs or CIDRs, as
+	// clientip.ParsePrefix reads them) whose X-Forwarded-* and X-Original-*
+	// headers are believed. Default: none.
 	TrustedProxies []string `yaml:"trusted_proxies"`
-	// Realm is the realm named in WWW-Authenticate challenges. Default "authgate".
+	// Realm is the realm named in WWW-Authenticate challenges. Default
+	// "authgate"; it may not be empty.
 	Realm string `yaml:"realm"`
 	// Server holds the traffic listener's limits and the shutdown grace.
 	Server Server `yaml:"server"`
@@ -92,7 +104,7 @@ type Tokens struct {
 	// AccessTTL is the lifetime of access tokens. Default 15m, at most 24h.
 	AccessTTL time.Duration `yaml:"access_ttl"`
 	// Leeway is the clock skew tolerated when checking exp, nbf and iat.
-	// Default 30s, at most 5m.
+	// Default 30s, at most 5m; 0s tolerates none.
 	Leeway time.Duration `yaml:"leeway"`
 	// SigningKey is the path of the PEM private key that signs tokens
 	// (Ed25519, ECDSA P-256 or RSA ≥ 2048 bits; the algorithm follows from
@@ -110,20 +122,25 @@ type Tokens struct {
 
 // Server holds the traffic listener's limits. Zero read and write timeouts
 // mean none: uploads, streams and WebSockets may run long; the upstream
-// timeout of each route still bounds the wait for response headers.
+// timeout of each route still bounds the wait for response headers. Every
+// duration is at most 1h.
 type Server struct {
-	// ReadHeaderTimeout bounds reading a request's headers. Default 10s.
+	// ReadHeaderTimeout bounds reading a request's headers. Default 10s;
+	// it must be positive (a client sending headers slowly would otherwise
+	// hold a connection forever).
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	// ReadTimeout bounds reading a whole request. Default 0 (none).
 	ReadTimeout time.Duration `yaml:"read_timeout"`
 	// WriteTimeout bounds writing a response. Default 0 (none).
 	WriteTimeout time.Duration `yaml:"write_timeout"`
-	// IdleTimeout closes idle keep-alive connections. Default 120s.
+	// IdleTimeout closes idle keep-alive connections. Default 120s; it
+	// must be positive.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
-	// MaxHeaderBytes bounds a request's headers. Default 65536.
+	// MaxHeaderBytes bounds a request's headers. Default 65536; between
+	// 1024 and 1048576.
 	MaxHeaderBytes int `yaml:"max_header_bytes"`
 	// ShutdownGrace is how long requests in flight may finish after
-	// SIGTERM or SIGINT. Default 15s.
+	// SIGTERM or SIGINT. Default 15s; it must be positive.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 }
 
@@ -145,7 +162,7 @@ type TLS struct {
 // Traefik, Caddy and Envoy ask.
 type ForwardAuth struct {
 	// CacheControl is sent with allowed decisions. Default "no-store":
-	// a peer must ask again for every request.
+	// a peer must ask again for every request. It may not be empty.
 	CacheControl string `yaml:"cache_control"`
 }
 
@@ -158,7 +175,8 @@ type Issuer struct {
 	// Issuer is the exact "iss" of its tokens. Required.
 	Issuer string `yaml:"issuer"`
 	// JWKSURL is where its public keys are published. HTTPS, except for
-	// loopback addresses. Exactly one of JWKSURL and Discovery is required.
+	// loopback addresses (see jwks.CheckURL). Exactly one of JWKSURL and
+	// Discovery is required.
 	JWKSURL string `yaml:"jwks_url"`
 	// Discovery reads jwks_uri from Issuer + "/.well-known/openid-configuration".
 	Discovery bool `yaml:"discovery"`
@@ -172,11 +190,13 @@ type Issuer struct {
 	// Default: any, including none.
 	Typ []string `yaml:"typ"`
 	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 30s,
-	// at most 5m.
+	// at most 5m; 0s tolerates none.
 	Leeway time.Duration `yaml:"leeway"`
 	// SubjectClaim, RolesClaim and ScopesClaim name the claims (dotted paths
 	// reach nested ones, e.g. realm_access.roles) holding the subject, roles
 	// and scopes. Defaults: sub, roles, and scope falling back to scp.
+	// SubjectClaim and RolesClaim may not be empty; an empty ScopesClaim is
+	// the default.
 	SubjectClaim string `yaml:"subject_claim"`
 	RolesClaim   string `yaml:"roles_claim"`
 	ScopesClaim  string `yaml:"scopes_claim"`
@@ -184,7 +204,8 @@ type Issuer struct {
 	// issuer's tokens. Like identity_headers, they are removed from every
 	// incoming request.
 	ClaimHeaders map[string]string `yaml:"claim_headers"`
-	// RefreshInterval is how often the JWKS is fetched again. Default 10m.
+	// RefreshInterval is how often the JWKS is fetched again. Default 10m;
+	// between 30s and 24h.
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
 }
 
@@ -210,7 +231,8 @@ type Accounts struct {
 	// Signup is "open" (anyone may sign up) or "closed" (operators create
 	// users with 'authgate users add'). Default "closed".
 	Signup string `yaml:"signup"`
-	// PathPrefix is where the endpoints live. Default "/auth".
+	// PathPrefix is where the endpoints live. Default "/auth"; a valid
+	// route path other than "/", without a trailing slash.
 	PathPrefix string `yaml:"path_prefix"`
 	// DefaultRoles are given to users who sign up. Default [user].
 	DefaultRoles []string `yaml:"default_roles"`
@@ -242,11 +264,13 @@ type Route struct {
 	// Name identifies the route in logs and metrics. Required, unique,
 	// lower-case letters, digits, "-" and "_".
 	Name string `yaml:"name"`
-	// Host restricts the route to one host ("api.example.com") or to the
-	// subdomains of one ("*.example.com"). Default: any host.
+	// Host restricts the route to one host ("api.example.com", an IP
+	// literal such as "10.0.0.1" or "[::1]") or to the subdomains of one
+	// ("*.example.com"), as route.CheckHost accepts. Default: any host.
 	Host string `yaml:"host"`
 	// Path is a path prefix matched on segment boundaries: "/todos" matches
-	// "/todos" and "/todos/1", not "/todosx". Required.
+	// "/todos" and "/todos/1", not "/todosx"; "/todos/" matches "/todos/1"
+	// but not "/todos". It must be canonical (route.CheckPrefix). Required.
 	Path string `yaml:"path"`
 	// Methods restricts the route to these methods. Default: any method.
 	Methods []string `yaml:"methods"`
@@ -266,7 +290,8 @@ type Route struct {
 	// claims) to equal the given value; an array claim must contain it.
 	Claims map[string]string `yaml:"claims"`
 	// StripPrefix is removed from the request path before forwarding. It
-	// must be a segment prefix of Path.
+	// must be a segment prefix of Path: every path the route matches must
+	// start with it.
 	StripPrefix string `yaml:"strip_prefix"`
 	// PreserveHost forwards the client's Host header instead of the
 	// upstream's host. Default false.
@@ -280,11 +305,14 @@ type Route struct {
 	// against /.well-known/jwks.json. Needs tokens.signing_key.
 	IdentityToken bool `yaml:"identity_token"`
 	// Timeout bounds the wait for the upstream's response headers
-	// (answered 504 when exceeded). Default 30s.
+	// (answered 504 when exceeded). Default 30s; it must be positive.
 	Timeout time.Duration `yaml:"timeout"`
 }
 
-// Defaults. They are applied by setDefaults and nowhere else.
+// Defaults. They are applied by setDefaults and nowhere else, and only to
+// keys absent from the file (or null): a key that is present keeps its
+// value, zero included, and Validate judges it. Where a runtime package owns
+// a default, the constant here is that package's.
 const (
 	DefaultListen      = "127.0.0.1:8000"
 	DefaultAdminListen = "127.0.0.1:9191"
@@ -293,7 +321,7 @@ const (
 	DefaultLeeway      = 30 * time.Second
 	DefaultTimeout     = 30 * time.Second
 
-	DefaultRefreshInterval = 10 * time.Minute
+	DefaultRefreshInterval = jwks.DefaultRefreshInterval
 
 	DefaultSignup            = SignupClosed
 	DefaultAccountsPrefix    = "/auth"
@@ -301,6 +329,17 @@ const (
 	DefaultRefreshTTL        = 30 * 24 * time.Hour
 	DefaultRefreshIdle       = 7 * 24 * time.Hour
 	DefaultHashConcurrency   = 4
+)
+
+// Defaults no other package needs.
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultIdleTimeout       = 120 * time.Second
+	defaultMaxHeaderBytes    = 64 << 10
+	defaultShutdownGrace     = 15 * time.Second
+	defaultTLSMinVersion     = "1.2"
+	defaultCacheControl      = "no-store"
+	defaultRole              = "user"
 )
 
 // Signup modes.
@@ -326,89 +365,58 @@ func DefaultIdentityHeaders() map[string]string {
 	}
 }
 
-// setDefaults fills every unset key that has a default.
-func (c *Config) setDefaults() {
-	if c.Listen == "" {
-		c.Listen = DefaultListen
+// setDefaults gives every key that has a default, and that set reports
+// absent from the file, its default. It is the one place defaults are
+// applied: a key the file sets keeps its value, zero included, and Validate
+// judges it.
+func (c *Config) setDefaults(set func(keyPath) bool) {
+	def(set, keyPath{"listen"}, &c.Listen, DefaultListen)
+	def(set, keyPath{"admin_listen"}, &c.AdminListen, DefaultAdminListen)
+	def(set, keyPath{"realm"}, &c.Realm, DefaultRealm)
+
+	sv, at := &c.Server, keyPath{"server"}
+	def(set, at.with("read_header_timeout"), &sv.ReadHeaderTimeout, defaultReadHeaderTimeout)
+	def(set, at.with("idle_timeout"), &sv.IdleTimeout, defaultIdleTimeout)
+	def(set, at.with("max_header_bytes"), &sv.MaxHeaderBytes, defaultMaxHeaderBytes)
+	def(set, at.with("shutdown_grace"), &sv.ShutdownGrace, defaultShutdownGrace)
+
+	if c.TLS != nil {
+		def(set, keyPath{"tls", "min_version"}, &c.TLS.MinVersion, defaultTLSMinVersion)
 	}
-	if c.AdminListen == "" {
-		c.AdminListen = DefaultAdminListen
-	}
-	if c.Realm == "" {
-		c.Realm = DefaultRealm
-	}
-	sv := &c.Server
-	if sv.ReadHeaderTimeout == 0 {
-		sv.ReadHeaderTimeout = 10 * time.Second
-	}
-	if sv.IdleTimeout == 0 {
-		sv.IdleTimeout = 120 * time.Second
-	}
-	if sv.MaxHeaderBytes == 0 {
-		sv.MaxHeaderBytes = 64 << 10
-	}
-	if sv.ShutdownGrace == 0 {
-		sv.ShutdownGrace = 15 * time.Second
-	}
-	if c.TLS != nil && c.TLS.MinVersion == "" {
-		c.TLS.MinVersion = "1.2"
-	}
-	if c.ForwardAuth.CacheControl == "" {
-		c.ForwardAuth.CacheControl = "no-store"
-	}
-	if c.IdentityHeaders == nil {
-		c.IdentityHeaders = DefaultIdentityHeaders()
-	}
+	def(set, keyPath{"forward_auth", "cache_control"}, &c.ForwardAuth.CacheControl, defaultCacheControl)
+	def(set, keyPath{"identity_headers"}, &c.IdentityHeaders, DefaultIdentityHeaders())
+
 	if t := c.Tokens; t != nil {
-		if t.AccessTTL == 0 {
-			t.AccessTTL = DefaultAccessTTL
-		}
-		if t.Leeway == 0 {
-			t.Leeway = DefaultLeeway
-		}
+		at := keyPath{"tokens"}
+		def(set, at.with("access_ttl"), &t.AccessTTL, DefaultAccessTTL)
+		def(set, at.with("leeway"), &t.Leeway, DefaultLeeway)
 	}
 	for i := range c.Issuers {
-		is := &c.Issuers[i]
-		if is.Leeway == 0 {
-			is.Leeway = DefaultLeeway
-		}
-		if is.SubjectClaim == "" {
-			is.SubjectClaim = "sub"
-		}
-		if is.RolesClaim == "" {
-			is.RolesClaim = "roles"
-		}
-		if is.RefreshInterval == 0 {
-			is.RefreshInterval = DefaultRefreshInterval
-		}
+		is, at := &c.Issuers[i], keyPath{"issuers", i}
+		def(set, at.with("leeway"), &is.Leeway, DefaultLeeway)
+		def(set, at.with("subject_claim"), &is.SubjectClaim, token.DefaultSubjectClaim)
+		def(set, at.with("roles_claim"), &is.RolesClaim, token.DefaultRolesClaim)
+		def(set, at.with("refresh_interval"), &is.RefreshInterval, DefaultRefreshInterval)
 	}
 	if a := c.Accounts; a != nil {
-		if a.Signup == "" {
-			a.Signup = DefaultSignup
-		}
-		if a.PathPrefix == "" {
-			a.PathPrefix = DefaultAccountsPrefix
-		}
-		if a.DefaultRoles == nil {
-			a.DefaultRoles = []string{"user"}
-		}
-		if a.PasswordMinLength == 0 {
-			a.PasswordMinLength = DefaultPasswordMinLength
-		}
-		if a.RefreshTTL == 0 {
-			a.RefreshTTL = DefaultRefreshTTL
-		}
-		if a.RefreshIdle == 0 {
-			a.RefreshIdle = DefaultRefreshIdle
-		}
-		if a.HashConcurrency == 0 {
-			a.HashConcurrency = DefaultHashConcurrency
-		}
+		at := keyPath{"accounts"}
+		def(set, at.with("signup"), &a.Signup, DefaultSignup)
+		def(set, at.with("path_prefix"), &a.PathPrefix, DefaultAccountsPrefix)
+		def(set, at.with("default_roles"), &a.DefaultRoles, []string{defaultRole})
+		def(set, at.with("password_min_length"), &a.PasswordMinLength, DefaultPasswordMinLength)
+		def(set, at.with("refresh_ttl"), &a.RefreshTTL, DefaultRefreshTTL)
+		def(set, at.with("refresh_idle"), &a.RefreshIdle, DefaultRefreshIdle)
+		def(set, at.with("hash_concurrency"), &a.HashConcurrency, DefaultHashConcurrency)
 	}
 	for i := range c.Routes {
-		if c.Routes[i].Timeout == 0 {
-			c.Routes[i].Timeout = DefaultTimeout
-		}
+		def(set, keyPath{"routes", i, "timeout"}, &c.Routes[i].Timeout, DefaultTimeout)
+	}
+}
+
+// def sets *field to v unless set reports the key at path present.
+func def[T any](set func(keyPath) bool, path keyPath, field *T, v T) {
+	if !set(path) {
+		*field = v
 	}
 }
 

@@ -83,7 +83,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	var ps problems
 	expandEnv(reflect.ValueOf(cfg).Elem(), nil, lookupEnv, &ps)
 	if len(ps) == 0 {
-		cfg.setDefaults()
+		cfg.setDefaults(present(&root))
 		if err := cfg.Validate(); err != nil {
 			var verr *Error
 			if !errors.As(err, &verr) {
@@ -188,6 +188,68 @@ func lineOf(root *yaml.Node, path keyPath) int {
 		line, n = keyLine, next
 	}
 	return line
+}
+
+// present returns a function reporting whether the file gives the key at a
+// path a value: the key is there, directly or through an alias or a merge
+// key ("<<"), and its value is not null.
+func present(root *yaml.Node) func(keyPath) bool {
+	return func(path keyPath) bool {
+		n := document(root)
+		for _, seg := range path {
+			if n = value(n, seg); n == nil {
+				return false
+			}
+		}
+		return n.ShortTag() != "!!null"
+	}
+}
+
+// value returns the value of seg in n, as the decoder sees it: aliases
+// followed, and a mapping's own keys before those merged into it.
+func value(n *yaml.Node, seg any) *yaml.Node {
+	n = unalias(n)
+	if n == nil {
+		return nil
+	}
+	switch s := seg.(type) {
+	case string:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var merged []*yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			switch {
+			case k.ShortTag() == "!!merge":
+				if v = unalias(v); v != nil && v.Kind == yaml.SequenceNode {
+					merged = append(merged, v.Content...)
+				} else {
+					merged = append(merged, v)
+				}
+			case k.Value == s:
+				return unalias(v)
+			}
+		}
+		for _, m := range merged {
+			if v := value(m, s); v != nil {
+				return v
+			}
+		}
+	case int:
+		if n.Kind == yaml.SequenceNode && s >= 0 && s < len(n.Content) {
+			return unalias(n.Content[s])
+		}
+	}
+	return nil
+}
+
+// unalias follows n while it is an alias.
+func unalias(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
 }
 
 func child(n *yaml.Node, seg any) (next *yaml.Node, line int) {

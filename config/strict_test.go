@@ -79,7 +79,7 @@ func TestParseStrict(t *testing.T) {
 		{"decoding and validation problems together", replaceLines(strictBase, 8, 8, "    path: a\n    colour: blue\n"),
 			[]wantProblem{
 				{9, "routes[0].colour", "field colour not found"},
-				{8, "routes[0].path", `"a" must start with /`},
+				{8, "routes[0].path", `"a" must start with "/"`},
 			}},
 		{"unknown key does not hide a problem on its line", replaceLines(strictBase, 11, 11, "  - nmae: b\n"),
 			[]wantProblem{

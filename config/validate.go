@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate/proxy/clientip"
 	"github.com/authgate/authgate/proxy/headers"
+	"github.com/authgate/authgate/proxy/jwks"
 	"github.com/authgate/authgate/proxy/route"
 )
 
@@ -51,11 +53,14 @@ func (c *Config) Validate() error {
 		ps.add(keyPath{"admin_listen"}, "must differ from listen")
 	}
 	for i, p := range c.TrustedProxies {
-		if !validAddrOrPrefix(p) {
-			ps.add(keyPath{"trusted_proxies", i}, "%q is not an IP address or CIDR", p)
+		if _, err := clientip.ParsePrefix(p); err != nil {
+			ps.add(keyPath{"trusted_proxies", i}, "%v", err)
 		}
 	}
-	if strings.ContainsAny(c.Realm, "\"\\") || hasControl(c.Realm) {
+	switch {
+	case c.Realm == "":
+		ps.add(keyPath{"realm"}, "must not be empty")
+	case strings.ContainsAny(c.Realm, "\"\\") || hasControl(c.Realm):
 		ps.add(keyPath{"realm"}, "must not contain quotes, backslashes or control characters")
 	}
 	if c.Tokens != nil {
@@ -63,12 +68,17 @@ func (c *Config) Validate() error {
 	}
 	sv := c.Server
 	for _, d := range []struct {
-		key string
-		v   time.Duration
-	}{{"read_header_timeout", sv.ReadHeaderTimeout}, {"read_timeout", sv.ReadTimeout},
-		{"write_timeout", sv.WriteTimeout}, {"idle_timeout", sv.IdleTimeout}, {"shutdown_grace", sv.ShutdownGrace}} {
-		if d.v < 0 || d.v > time.Hour {
-			ps.add(keyPath{"server", d.key}, "must be between 0s and 1h")
+		key       string
+		v         time.Duration
+		zeroMeans string // "" when 0 is refused
+	}{{"read_header_timeout", sv.ReadHeaderTimeout, ""}, {"read_timeout", sv.ReadTimeout, "none"},
+		{"write_timeout", sv.WriteTimeout, "none"}, {"idle_timeout", sv.IdleTimeout, ""},
+		{"shutdown_grace", sv.ShutdownGrace, ""}} {
+		switch {
+		case d.zeroMeans == "" && (d.v <= 0 || d.v > time.Hour):
+			ps.add(keyPath{"server", d.key}, "must be positive and at most 1h")
+		case d.v < 0 || d.v > time.Hour:
+			ps.add(keyPath{"server", d.key}, "must be between 0s (%s) and 1h", d.zeroMeans)
 		}
 	}
 	if sv.MaxHeaderBytes < 1024 || sv.MaxHeaderBytes > 1<<20 {
@@ -85,7 +95,10 @@ func (c *Config) Validate() error {
 			ps.add(keyPath{"tls", "min_version"}, "%q is not 1.2 or 1.3", t.MinVersion)
 		}
 	}
-	if cc := c.ForwardAuth.CacheControl; hasControl(cc) {
+	switch cc := c.ForwardAuth.CacheControl; {
+	case cc == "":
+		ps.add(keyPath{"forward_auth", "cache_control"}, "must not be empty")
+	case hasControl(cc):
 		ps.add(keyPath{"forward_auth", "cache_control"}, "must not contain control characters")
 	}
 	checkHeaderMap(&ps, keyPath{"identity_headers"}, c.IdentityHeaders)
@@ -193,14 +206,6 @@ func (t *Tokens) validate(ps *problems, at keyPath) {
 	}
 }
 
-// asymmetricAlgs are the algorithms external issuers may use. HMAC is
-// never accepted from an external issuer: its "key" would be a shared
-// secret, not something a JWKS can publish (RFC 8725 §3.1).
-var asymmetricAlgs = map[string]bool{
-	"RS256": true, "RS384": true, "RS512": true, "PS256": true, "PS384": true, "PS512": true,
-	"ES256": true, "ES384": true, "ES512": true, "EdDSA": true,
-}
-
 func (is *Issuer) validate(ps *problems, at keyPath) {
 	switch {
 	case is.Name == "":
@@ -217,9 +222,13 @@ func (is *Issuer) validate(ps *problems, at keyPath) {
 	case is.JWKSURL != "" && is.Discovery:
 		ps.add(at.with("jwks_url"), "set either jwks_url or discovery, not both")
 	case is.JWKSURL != "":
-		checkFetchURL(ps, at.with("jwks_url"), is.JWKSURL)
+		if err := jwks.CheckURL(is.JWKSURL); err != nil {
+			ps.add(at.with("jwks_url"), "%v", err)
+		}
 	default:
-		checkFetchURL(ps, at.with("issuer"), is.Issuer)
+		if err := jwks.CheckURL(is.Issuer); err != nil {
+			ps.add(at.with("issuer"), "discovery: %v", err)
+		}
 	}
 	if len(is.Audience) == 0 {
 		ps.add(at.with("audience"), "is required: one audience or a list")
@@ -233,8 +242,8 @@ func (is *Issuer) validate(ps *problems, at keyPath) {
 		ps.add(at.with("algorithms"), "is required: the algorithms its tokens use, e.g. [RS256]")
 	}
 	for i, alg := range is.Algorithms {
-		if !asymmetricAlgs[alg] {
-			ps.add(at.with("algorithms", i), "%q is not one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA", alg)
+		if err := jwks.CheckAlgorithm(alg); err != nil {
+			ps.add(at.with("algorithms", i), "%v", err)
 		}
 	}
 	for i, t := range is.Typ {
@@ -245,10 +254,17 @@ func (is *Issuer) validate(ps *problems, at keyPath) {
 	if is.Leeway < 0 || is.Leeway > MaxLeeway {
 		ps.add(at.with("leeway"), "must be between 0s and %s", MaxLeeway)
 	}
-	for _, c := range []struct{ key, v string }{
-		{"subject_claim", is.SubjectClaim}, {"roles_claim", is.RolesClaim}, {"scopes_claim", is.ScopesClaim},
+	for _, c := range []struct {
+		key, v   string
+		optional bool // "" has a meaning of its own
+	}{
+		{"subject_claim", is.SubjectClaim, false}, {"roles_claim", is.RolesClaim, false},
+		{"scopes_claim", is.ScopesClaim, true},
 	} {
-		if strings.HasPrefix(c.v, ".") || strings.HasSuffix(c.v, ".") || hasControl(c.v) {
+		switch {
+		case c.v == "" && !c.optional:
+			ps.add(at.with(c.key), "must name a claim")
+		case strings.HasPrefix(c.v, ".") || strings.HasSuffix(c.v, ".") || hasControl(c.v):
 			ps.add(at.with(c.key), "is not a claim name or dotted path")
 		}
 	}
@@ -256,29 +272,6 @@ func (is *Issuer) validate(ps *problems, at keyPath) {
 	if is.RefreshInterval < 30*time.Second || is.RefreshInterval > 24*time.Hour {
 		ps.add(at.with("refresh_interval"), "must be between 30s and 24h")
 	}
-}
-
-// checkFetchURL requires https, or http to a loopback host.
-func checkFetchURL(ps *problems, at keyPath, raw string) {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Hostname() == "":
-		ps.add(at, "is not an absolute URL")
-	case u.User != nil:
-		ps.add(at, "must not carry credentials")
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	default:
-		ps.add(at, "must be an https:// URL (http:// only for loopback addresses)")
-	}
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.IsLoopback()
 }
 
 func foldedKeys(m map[string]string) map[string]struct{} {
@@ -293,8 +286,14 @@ func (a *Accounts) validate(ps *problems, at keyPath, c *Config) {
 	if a.Signup != SignupOpen && a.Signup != SignupClosed {
 		ps.add(at.with("signup"), "%q is not one of open, closed", a.Signup)
 	}
-	if checkPrefix(ps, at.with("path_prefix"), a.PathPrefix, true) && a.PathPrefix == "/" {
-		ps.add(at.with("path_prefix"), "must not be /")
+	if checkPrefix(ps, at.with("path_prefix"), a.PathPrefix, true) {
+		// The endpoints are mounted below it: PathPrefix + "/login".
+		switch {
+		case a.PathPrefix == "/":
+			ps.add(at.with("path_prefix"), "must not be /")
+		case strings.HasSuffix(a.PathPrefix, "/"):
+			ps.add(at.with("path_prefix"), "%q must not end with /", a.PathPrefix)
+		}
 	}
 	for i, r := range a.DefaultRoles {
 		if r == "" || !headers.ValidValue(r) || strings.Contains(r, ",") {
@@ -342,8 +341,8 @@ func (r *Route) validate(ps *problems, at keyPath) {
 	case !routeName.MatchString(r.Name):
 		ps.add(at.with("name"), "%q must be lower-case letters, digits, '-' or '_' (at most 63)", r.Name)
 	}
-	if r.Host != "" && !validHostPattern(r.Host) {
-		ps.add(at.with("host"), "%q is not a host name or *.domain pattern", r.Host)
+	if err := route.CheckHost(r.Host); err != nil {
+		ps.add(at.with("host"), "%v", err)
 	}
 	checkPrefix(ps, at.with("path"), r.Path, true)
 	for i, m := range r.Methods {
@@ -381,7 +380,7 @@ func (r *Route) validate(ps *problems, at keyPath) {
 	}
 	if r.StripPrefix != "" {
 		if checkPrefix(ps, at.with("strip_prefix"), r.StripPrefix, false) &&
-			r.Path != "" && !segmentPrefix(r.Path, r.StripPrefix) {
+			r.Path != "" && !route.HasPrefix(r.Path, r.StripPrefix) {
 			ps.add(at.with("strip_prefix"), "%q is not a segment prefix of path %q", r.StripPrefix, r.Path)
 		}
 	}
@@ -390,7 +389,8 @@ func (r *Route) validate(ps *problems, at keyPath) {
 	}
 }
 
-// checkPrefix reports whether p is a canonical path prefix.
+// checkPrefix reports whether p is a valid route path prefix, as the route
+// table defines it, and adds a problem at at when it is not.
 func checkPrefix(ps *problems, at keyPath, p string, required bool) bool {
 	if p == "" {
 		if required {
@@ -398,26 +398,11 @@ func checkPrefix(ps *problems, at keyPath, p string, required bool) bool {
 		}
 		return false
 	}
-	clean, err := route.CleanPath(p)
-	switch {
-	case err != nil:
+	if err := route.CheckPrefix(p); err != nil {
 		ps.add(at, "%v", err)
-	case !strings.HasPrefix(p, "/"):
-		ps.add(at, "%q must start with /", p)
-	case strings.ContainsAny(p, "?#%"):
-		ps.add(at, "%q must not contain ?, # or %%", p)
-	case p != "/" && strings.HasSuffix(p, "/"):
-		ps.add(at, "%q must not end with / (prefixes match on segment boundaries)", p)
-	case clean != p:
-		ps.add(at, "%q is not canonical, write %q", p, clean)
-	default:
-		return true
+		return false
 	}
-	return false
-}
-
-func segmentPrefix(p, prefix string) bool {
-	return prefix == "/" || p == prefix || strings.HasPrefix(p, prefix+"/")
+	return true
 }
 
 func checkUpstream(ps *problems, at keyPath, raw string) {
@@ -446,7 +431,7 @@ func checkListen(ps *problems, at keyPath, addr string) {
 		ps.add(at, "%q is not host:port", addr)
 		return
 	}
-	if host != "" && net.ParseIP(host) == nil && !validHostPattern(host) {
+	if host != "" && !validListenHost(host) {
 		ps.add(at, "%q has an invalid host", addr)
 	}
 	if _, err := net.LookupPort("tcp", port); err != nil || port == "" {
@@ -477,28 +462,13 @@ func checkHeaderMap(ps *problems, base keyPath, hs map[string]string) {
 	}
 }
 
-func validAddrOrPrefix(s string) bool {
-	if _, err := netip.ParsePrefix(s); err == nil {
+// validListenHost reports whether host, from a listen address, is an IP
+// address or a host name (a route host without a wildcard).
+func validListenHost(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil {
 		return true
 	}
-	_, err := netip.ParseAddr(s)
-	return err == nil
-}
-
-var hostLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-
-// validHostPattern accepts "example.com", "localhost" and "*.example.com".
-func validHostPattern(h string) bool {
-	h = strings.ToLower(strings.TrimPrefix(h, "*."))
-	if h == "" || len(h) > 253 {
-		return false
-	}
-	for _, l := range strings.Split(h, ".") {
-		if !hostLabel.MatchString(l) {
-			return false
-		}
-	}
-	return true
+	return !strings.Contains(host, "*") && route.CheckHost(host) == nil
 }
 
 func hasControl(s string) bool {

@@ -34,15 +34,18 @@ func validConfig() *Config {
 			Auth:     AuthNone,
 		}},
 	}
-	c.setDefaults()
+	c.setDefaults(noKeys)
 	return c
 }
+
+// noKeys is a file that sets no key: every default applies.
+func noKeys(keyPath) bool { return false }
 
 // withAccounts adds accounts and a store to validConfig.
 func withAccounts(c *Config) {
 	c.Store = "sqlite:data/authgate.db"
 	c.Accounts = &Accounts{}
-	c.setDefaults()
+	c.setDefaults(func(k keyPath) bool { return k[0] != "accounts" })
 }
 
 type validateRow struct {
@@ -102,17 +105,19 @@ func TestValidateValid(t *testing.T) {
 func TestValidateTop(t *testing.T) {
 	runValidateRows(t, []validateRow{
 		{"listen not host:port", func(c *Config) { c.Listen = "8000" }, one("listen", `"8000" is not host:port`)},
-		{"listen bad host", func(c *Config) { c.Listen = "bad_host:8000" }, one("listen", "has an invalid host")},
+		{"listen bad host", func(c *Config) { c.Listen = "bad host:8000" }, one("listen", "has an invalid host")},
+		{"listen wildcard host", func(c *Config) { c.Listen = "*.example.com:8000" }, one("listen", "has an invalid host")},
 		{"listen bad port", func(c *Config) { c.Listen = "127.0.0.1:99999" }, one("listen", "has an invalid port")},
 		{"listen empty port", func(c *Config) { c.Listen = "127.0.0.1:" }, one("listen", "has an invalid port")},
 		{"admin_listen bad", func(c *Config) { c.AdminListen = "nope" }, one("admin_listen", "is not host:port")},
 		{"listen == admin_listen", func(c *Config) { c.AdminListen = c.Listen }, one("admin_listen", "must differ from listen")},
 		{"trusted_proxies not an address", func(c *Config) { c.TrustedProxies[1] = "proxy.example.com" },
-			one("trusted_proxies[1]", `"proxy.example.com" is not an IP address or CIDR`)},
+			one("trusted_proxies[1]", `not an IP address or CIDR: ParseAddr("proxy.example.com")`)},
 		{"trusted_proxies bad prefix length", func(c *Config) { c.TrustedProxies[0] = "10.0.0.0/33" },
-			one("trusted_proxies[0]", "is not an IP address or CIDR")},
+			one("trusted_proxies[0]", "not an IP address or CIDR")},
 		{"trusted_proxies empty", func(c *Config) { c.TrustedProxies = []string{""} },
-			one("trusted_proxies[0]", "is not an IP address or CIDR")},
+			one("trusted_proxies[0]", "not an IP address or CIDR")},
+		{"realm empty", func(c *Config) { c.Realm = "" }, one("realm", "must not be empty")},
 		{"realm with a quote", func(c *Config) { c.Realm = `a"b` }, one("realm", "must not contain quotes")},
 		{"realm with a backslash", func(c *Config) { c.Realm = `a\b` }, one("realm", "must not contain quotes")},
 		{"realm with a control character", func(c *Config) { c.Realm = "a\nb" }, one("realm", "control characters")},
@@ -192,7 +197,7 @@ func TestValidateAccounts(t *testing.T) {
 	runValidateRows(t, []validateRow{
 		{"signup bad", acc(func(c *Config) { c.Accounts.Signup = "Open" }), one("accounts.signup", `"Open" is not one of open, closed`)},
 		{"path_prefix /", acc(func(c *Config) { c.Accounts.PathPrefix = "/" }), one("accounts.path_prefix", "must not be /")},
-		{"path_prefix relative", acc(func(c *Config) { c.Accounts.PathPrefix = "auth" }), one("accounts.path_prefix", "must start with /")},
+		{"path_prefix relative", acc(func(c *Config) { c.Accounts.PathPrefix = "auth" }), one("accounts.path_prefix", `must start with "/"`)},
 		{"path_prefix trailing slash", acc(func(c *Config) { c.Accounts.PathPrefix = "/auth/" }), one("accounts.path_prefix", "must not end with /")},
 		{"default role empty", acc(func(c *Config) { c.Accounts.DefaultRoles = []string{"user", ""} }), one("accounts.default_roles[1]", "non-empty role")},
 		{"default role with comma", acc(func(c *Config) { c.Accounts.DefaultRoles = []string{"a,b"} }), one("accounts.default_roles[0]", "without commas")},

@@ -47,7 +47,7 @@ routes:
     path: /public
     upstream: http://127.0.0.1:9000
   - name: Bad Name
-    path: /x/
+    path: /x/../y
     upstream: http://127.0.0.1:9000
     auth: none
 `,
@@ -56,7 +56,7 @@ routes:
 				"FILE:10: routes[0].upstream: must be an http:// or https:// URL",
 				"FILE:12: routes[1].auth: is required: one of required, optional, none",
 				`FILE:15: routes[2].name: "Bad Name" must be lower-case letters, digits, '-' or '_' (at most 63)`,
-				`FILE:16: routes[2].path: "/x/" must not end with / (prefixes match on segment boundaries)`,
+				`FILE:16: routes[2].path: prefix "/x/../y" is not canonical (write it as "/y")`,
 			},
 		},
 		{

@@ -1,49 +1,67 @@
-// Package clientip tells which peers are trusted proxies and, behind them,
-// which address a request really came from.
+// Package clientip decides which peers are trusted proxies and which address
+// a request came from.
+//
+// A request's peer is the address that opened the connection. When the peer
+// is a trusted proxy, the client is further back: proxies append the address
+// they received a request from to X-Forwarded-For, so the header is read
+// from the right, skipping trusted proxies, and the first address that is
+// not trusted is the client. Everything left of it was written by that
+// client and may be forged, so it is never used.
 package clientip
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
 )
 
-// ParsePrefix parses an IP address or CIDR. A bare address becomes the
-// prefix of that one address; an IPv4-mapped IPv6 address is unmapped.
+// ErrInvalid is wrapped by the errors of ParsePrefix and ParseTrusted.
+var ErrInvalid = errors.New("not an IP address or CIDR")
+
+// ParsePrefix parses a trusted proxy written as an IP address ("10.0.0.1",
+// "::1", "::ffff:10.0.0.1") or a CIDR ("10.0.0.0/8"). An address becomes a
+// single-address prefix of its IPv4 form if it is IPv4-mapped IPv6; a CIDR
+// has its host bits cleared ("10.0.0.1/8" is 10.0.0.0/8). Errors wrap
+// ErrInvalid.
 func ParsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+			return netip.Prefix{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		return p.Masked(), nil
 	}
 	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// Trusted is a set of trusted proxies.
+// Trusted is a list of trusted proxies. The zero value trusts nobody.
 type Trusted []netip.Prefix
 
-// ParseTrusted parses each of list with ParsePrefix.
+// ParseTrusted parses each entry of list with ParsePrefix. An error names
+// the index of the first entry that does not parse and wraps ErrInvalid.
 func ParseTrusted(list []string) (Trusted, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
 	t := make(Trusted, 0, len(list))
 	for i, s := range list {
 		p, err := ParsePrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("[%d]: %w", i, err)
+			return nil, fmt.Errorf("trusted proxy %d: %w", i, err)
 		}
 		t = append(t, p)
 	}
 	return t, nil
 }
 
-// Contains reports whether a is a trusted proxy.
+// Contains reports whether a, IPv4-mapped or not, is a trusted proxy.
 func (t Trusted) Contains(a netip.Addr) bool {
 	a = a.Unmap()
 	for _, p := range t {
@@ -54,17 +72,24 @@ func (t Trusted) Contains(a netip.Addr) bool {
 	return false
 }
 
-// Peer reports whether the peer at remoteAddr ("ip:port") is trusted.
+// Peer reports whether remoteAddr, an "ip:port" as in
+// http.Request.RemoteAddr, is a trusted proxy. Anything else is not.
 func (t Trusted) Peer(remoteAddr string) bool {
 	if len(t) == 0 {
 		return false
 	}
 	ap, err := netip.ParseAddrPort(remoteAddr)
-	return err == nil && t.Contains(ap.Addr())
+	if err != nil {
+		return false
+	}
+	return t.Contains(ap.Addr())
 }
 
-// ClientIP is the address r came from: the peer, or, when the peer is
-// trusted, the nearest address in X-Forwarded-For that is not.
+// ClientIP returns the address r came from: its peer or, when the peer is a
+// trusted proxy, the nearest address in X-Forwarded-For (all its lines
+// joined, read right to left) that is not. If the walk meets an entry that
+// is not an IP address, or runs out of entries, the last trusted address
+// seen is returned. A RemoteAddr that is not "ip:port" is returned as is.
 func (t Trusted) ClientIP(r *http.Request) string {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {

@@ -12,9 +12,12 @@ import (
 	"time"
 )
 
-// Defaults of the zero Config fields.
+// DefaultRefreshInterval is how often a JWK Set is fetched again when
+// Config.RefreshInterval is zero.
+const DefaultRefreshInterval = 10 * time.Minute
+
+// Defaults of the other zero Config fields.
 const (
-	defaultRefreshInterval    = 10 * time.Minute
 	defaultUnknownKIDInterval = 30 * time.Second
 	defaultFetchTimeout       = 5 * time.Second
 	defaultMaxBytes           = 512 << 10
@@ -33,22 +36,22 @@ type Config struct {
 	// (one trailing slash of Issuer removed first), and that document must
 	// name exactly this issuer (OpenID Connect Discovery 1.0 §4.3).
 	Issuer string
-	// JWKSURL is the URL of the issuer's JWK Set. It must be empty when
-	// Discovery is set, and is required otherwise.
+	// JWKSURL is the URL of the issuer's JWK Set (see CheckURL). It must be
+	// empty when Discovery is set, and is required otherwise.
 	JWKSURL string
 	// Discovery reads the JWK Set URL from the "jwks_uri" of the issuer's
 	// discovery document.
 	Discovery bool
 	// Algorithms is the issuer's "alg" allow-list: RS256, RS384, RS512,
-	// PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA. Required; HS* and
-	// "none" are refused. A key is returned only for a token whose alg
+	// PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA (see
+	// CheckAlgorithm). Required; HS* and "none" are refused. A key is returned only for a token whose alg
 	// matches the key's type: RS* and PS* need an RSA key of at least 2048
 	// bits, ES256, ES384 and ES512 an ECDSA key on P-256, P-384 and P-521
 	// respectively, and EdDSA an Ed25519 key. Symmetric ("oct") keys are
 	// never returned.
 	Algorithms []string
 	// RefreshInterval is how often the JWK Set is fetched again once it
-	// arrived. Default 10 minutes.
+	// arrived. Default DefaultRefreshInterval (10 minutes).
 	RefreshInterval time.Duration
 	// UnknownKIDInterval is the minimum gap between the extra fetches
 	// caused by tokens whose kid is not in the key set. Default 30 seconds.
@@ -75,12 +78,44 @@ type Config struct {
 	retryMin, retryMax time.Duration
 }
 
-// asymmetricAlgs are the algorithms a Config may allow.
+// Errors of CheckAlgorithm and CheckURL, also wrapped by New.
+var (
+	// ErrAlgorithm reports an "alg" a Config may not allow.
+	ErrAlgorithm = errors.New("algorithm not allowed")
+	// ErrURL reports a URL that keys may not be fetched from.
+	ErrURL = errors.New("URL not allowed")
+)
+
+// asymmetricAlgs are the algorithms a Config may allow. HMAC is never
+// accepted: its "key" would be a shared secret, not something a JWK Set can
+// publish (RFC 8725 §3.1); "none" is no signature at all.
 var asymmetricAlgs = []string{
 	"RS256", "RS384", "RS512",
 	"PS256", "PS384", "PS512",
 	"ES256", "ES384", "ES512",
 	"EdDSA",
+}
+
+// Algorithms returns the "alg" values a Config may allow, in a new slice.
+func Algorithms() []string { return slices.Clone(asymmetricAlgs) }
+
+// CheckAlgorithm returns an error wrapping ErrAlgorithm unless alg, compared
+// case-sensitively as in a JOSE header, is one of Algorithms.
+func CheckAlgorithm(alg string) error {
+	if !slices.Contains(asymmetricAlgs, alg) {
+		return fmt.Errorf("%w: %q is not one of %s", ErrAlgorithm, alg, strings.Join(asymmetricAlgs, ", "))
+	}
+	return nil
+}
+
+// CheckURL returns an error wrapping ErrURL unless raw is a URL keys or a
+// discovery document may be fetched from: absolute, https (http only to
+// "localhost" or a loopback address, which are never resolved), with a host
+// and without credentials (they would end up in logs). The error never
+// contains a password.
+func CheckURL(raw string) error {
+	_, err := checkURL(raw)
+	return err
 }
 
 // withDefaults validates c and returns it with defaults filled in and the
@@ -96,8 +131,8 @@ func (c Config) withDefaults() (Config, error) {
 		return fail("no algorithms")
 	}
 	for _, alg := range c.Algorithms {
-		if !slices.Contains(asymmetricAlgs, alg) {
-			return fail("algorithm %q is not allowed (want one of %s)", alg, strings.Join(asymmetricAlgs, ", "))
+		if err := CheckAlgorithm(alg); err != nil {
+			return fail("%w", err)
 		}
 	}
 	c.Algorithms = slices.Clone(c.Algorithms)
@@ -124,7 +159,7 @@ func (c Config) withDefaults() (Config, error) {
 		def time.Duration
 		nm  string
 	}{
-		{&c.RefreshInterval, defaultRefreshInterval, "refresh interval"},
+		{&c.RefreshInterval, DefaultRefreshInterval, "refresh interval"},
 		{&c.UnknownKIDInterval, defaultUnknownKIDInterval, "unknown kid interval"},
 		{&c.FetchTimeout, defaultFetchTimeout, "fetch timeout"},
 	}
@@ -148,29 +183,32 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// checkURL parses raw and checks that it may be fetched: https, or http to a
-// loopback host (127.0.0.0/8, ::1 or "localhost"), with a host and without
-// credentials (they would end up in logs).
+// checkURL parses raw and checks it as CheckURL does.
 func checkURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("invalid URL: %w", err)
+		// url.Error repeats the raw URL, password and all: keep only why.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("%w: not a URL: %w", ErrURL, err)
 	}
 	return u, checkParsedURL(u)
 }
 
 func checkParsedURL(u *url.URL) error {
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return fmt.Errorf("URL %q: scheme must be https", u.Redacted())
+		return fmt.Errorf("%w: %q: scheme must be https", ErrURL, u.Redacted())
 	}
-	if u.Host == "" {
-		return fmt.Errorf("URL %q has no host", u.Redacted())
+	if u.Hostname() == "" {
+		return fmt.Errorf("%w: %q has no host", ErrURL, u.Redacted())
 	}
 	if u.User != nil {
-		return fmt.Errorf("URL %q must not contain credentials", u.Redacted())
+		return fmt.Errorf("%w: %q must not contain credentials", ErrURL, u.Redacted())
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("URL %q: http is allowed only for loopback hosts, use https", u.Redacted())
+		return fmt.Errorf("%w: %q: http is allowed only for loopback hosts, use https", ErrURL, u.Redacted())
 	}
 	return nil
 }

@@ -161,6 +161,16 @@ func StripPrefix(p, prefix string) string {
 	return p[len(prefix):]
 }
 
+// HasPrefix reports whether prefix, a valid Rule.Prefix, matches the
+// canonical path p on a segment boundary, as a rule with that Prefix does:
+// "/api" matches "/api" and "/api/x" but not "/apix"; "/api/" matches
+// "/api/" and "/api/x" but not "/api". Applied to two prefixes,
+// HasPrefix(path, strip) tells whether every path matched by path is
+// matched by strip, so that StripPrefix always strips.
+func HasPrefix(p, prefix string) bool {
+	return prefix != "" && prefixMatch(p, prefix)
+}
+
 // prefixMatch reports whether prefix matches p on a segment boundary. prefix
 // is non-empty and canonical.
 func prefixMatch(p, prefix string) bool {

@@ -24,6 +24,16 @@ type hostPattern struct {
 	addr netip.Addr
 }
 
+// CheckHost reports why pattern is not a valid Rule.Host, or nil: "" (any
+// host), a host name ("api.example.com", compared case-insensitively, a
+// trailing dot ignored), a "*."-wildcard ("*.example.com") or an IP literal
+// ("10.0.0.1", "::1" or "[::1]"). It is the check NewTable applies, exported
+// so that configuration can be validated before any table is built.
+func CheckHost(pattern string) error {
+	_, err := compileHost(pattern)
+	return err
+}
+
 // compileHost validates and compiles a Rule.Host. Names must be ASCII (write
 // internationalised names in their "xn--" form); IPv6 literals may be written
 // with or without brackets; ports are not allowed.

@@ -92,7 +92,7 @@ func NewTable(rules []Rule) (*Table, error) {
 
 // compileRule validates r and compiles it.
 func compileRule(r Rule) (rule, error) {
-	if err := checkPrefix(r.Prefix); err != nil {
+	if err := CheckPrefix(r.Prefix); err != nil {
 		return rule{}, err
 	}
 	host, err := compileHost(r.Host)
@@ -106,8 +106,11 @@ func compileRule(r Rule) (rule, error) {
 	return rule{prefix: r.Prefix, host: host, methods: methods}, nil
 }
 
-// checkPrefix reports why p is not a valid Rule.Prefix, or nil.
-func checkPrefix(p string) error {
+// CheckPrefix reports why p is not a valid Rule.Prefix, or nil: it must
+// start with "/", contain no "?", "#" or "%", and be canonical as CleanPath
+// defines it. A trailing slash is allowed and meaningful (see Rule.Prefix).
+// It is the check NewTable applies.
+func CheckPrefix(p string) error {
 	switch {
 	case p == "":
 		return errors.New(`empty prefix (use "/" to match every path)`)

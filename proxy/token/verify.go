@@ -14,6 +14,14 @@ import (
 	"github.com/authgate/authgate/proxy/identity"
 )
 
+// Claims read when an Issuer names none.
+const (
+	// DefaultSubjectClaim carries the subject (RFC 7519 §4.1.2).
+	DefaultSubjectClaim = "sub"
+	// DefaultRolesClaim carries the roles.
+	DefaultRolesClaim = "roles"
+)
+
 // maxKIDBytes bounds a "kid" header before it is used or logged.
 const maxKIDBytes = 256
 
@@ -40,8 +48,9 @@ type Issuer struct {
 	// the token's alg passed Algorithms, and must bind key type to alg.
 	Keys jwt.Keyfunc
 	// SubjectClaim, RolesClaim and ScopesClaim name the claims (dotted paths
-	// allowed) that carry the subject, roles and scopes. Defaults: "sub",
-	// "roles", and "scope" falling back to "scp".
+	// allowed) that carry the subject, roles and scopes. When empty:
+	// DefaultSubjectClaim, DefaultRolesClaim, and "scope" falling back to
+	// "scp".
 	SubjectClaim, RolesClaim, ScopesClaim string
 }
 
@@ -86,10 +95,10 @@ func NewVerifier(issuers []Issuer, now func() time.Time) (*Verifier, error) {
 		is.Algorithms = slices.Clone(is.Algorithms)
 		is.Types = slices.Clone(is.Types)
 		if is.SubjectClaim == "" {
-			is.SubjectClaim = "sub"
+			is.SubjectClaim = DefaultSubjectClaim
 		}
 		if is.RolesClaim == "" {
-			is.RolesClaim = "roles"
+			is.RolesClaim = DefaultRolesClaim
 		}
 		iv := &issuerVerifier{Issuer: is}
 		iv.parser = jwt.NewParser(
