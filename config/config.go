@@ -27,10 +27,6 @@ import (
 	"github.com/authgate/authgate/proxy/token"
 )
 
-// OwnIssuerName is the issuer name of authgate's own tokens in routes,
-// logs and metrics; no external issuer may take it.
-const OwnIssuerName = "authgate"
-
 // Auth modes of a route.
 const (
 	// AuthRequired rejects requests without a valid token.

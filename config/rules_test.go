@@ -168,8 +168,8 @@ func TestRulesAgree(t *testing.T) {
 		add(k, false, "http://idp.example/jwks", "https://user:pw@idp.example/", "ftp://x", "relative",
 			"/jwks", "https:///jwks", "https://:443/jwks", "http://localhost.evil.example/")
 	}
-	add(cidrRule, true, "10.0.0.0/8", "10.0.0.1", "::1", "::ffff:10.0.0.1", "10.0.0.1/8", "2001:db8::/32")
-	add(cidrRule, false, "10.0.0.0/33", "garbage", "", "10.0.0.1:80", "[::1]", "proxy.example.com")
+	add(cidrRule, true, "10.0.0.0/8", "10.0.0.1", "::1", "::ffff:10.0.0.1", "10.0.0.1/8", "2001:db8::/32", "::ffff:10.0.0.0/104")
+	add(cidrRule, false, "10.0.0.0/33", "garbage", "", "10.0.0.1:80", "[::1]", "proxy.example.com", "::ffff:0.0.0.0/80")
 
 	for _, r := range rows {
 		t.Run(fmt.Sprintf("%s %q", r.kind.name, r.value), func(t *testing.T) {

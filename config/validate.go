@@ -14,6 +14,7 @@ import (
 	"github.com/authgate/authgate/proxy/headers"
 	"github.com/authgate/authgate/proxy/jwks"
 	"github.com/authgate/authgate/proxy/route"
+	"github.com/authgate/authgate/proxy/token"
 )
 
 var (
@@ -111,14 +112,14 @@ func (c *Config) Validate() error {
 
 	issuerNames := map[string]bool{}
 	if c.Tokens != nil {
-		issuerNames[OwnIssuerName] = true
+		issuerNames[token.OwnIssuerName] = true
 	}
 	for i := range c.Issuers {
 		is := &c.Issuers[i]
 		at := keyPath{"issuers", i}
 		is.validate(&ps, at)
 		switch {
-		case is.Name == OwnIssuerName:
+		case is.Name == token.OwnIssuerName:
 			ps.add(at.with("name"), "%q is reserved for authgate's own tokens", is.Name)
 		case issuerNames[is.Name]:
 			ps.add(at.with("name"), "%q names two issuers", is.Name)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/authgate/authgate/proxy/token"
 )
 
 // corp is a valid external issuer; rows change one thing about it.
@@ -29,7 +31,7 @@ func TestValidateIssuers(t *testing.T) {
 		{"valid discovery", with(func(is *Issuer) { is.JWKSURL, is.Discovery = "", true }), nil},
 		{"loopback http allowed", with(func(is *Issuer) { is.JWKSURL = "http://127.0.0.1:8080/jwks" }), nil},
 		{"name missing", with(func(is *Issuer) { is.Name = "" }), one("issuers[0].name", "is required")},
-		{"name reserved", with(func(is *Issuer) { is.Name = OwnIssuerName }), one("issuers[0].name", "reserved")},
+		{"name reserved", with(func(is *Issuer) { is.Name = token.OwnIssuerName }), one("issuers[0].name", "reserved")},
 		{"own iss", with(func(is *Issuer) { is.Issuer = "https://auth.example.com" }), one("issuers[0].issuer", "authgate's own")},
 		{"no jwks_url nor discovery", with(func(is *Issuer) { is.JWKSURL = "" }), one("issuers[0].jwks_url", "is required")},
 		{"both jwks_url and discovery", with(func(is *Issuer) { is.Discovery = true }), one("issuers[0].jwks_url", "not both")},
@@ -59,7 +61,7 @@ func TestValidateIssuers(t *testing.T) {
 			c.Issuers = []Issuer{corp()}
 			c.Routes[0].Issuers = []string{"corp", "nobody"}
 		}, one("routes[0].issuers[1]", `"nobody" is not a configured issuer`)},
-		{"route names authgate", func(c *Config) { c.Routes[0].Issuers = []string{OwnIssuerName} }, nil},
+		{"route names authgate", func(c *Config) { c.Routes[0].Issuers = []string{token.OwnIssuerName} }, nil},
 		{"verify-only: issuers without tokens", func(c *Config) {
 			c.Tokens = nil
 			c.Issuers = []Issuer{corp()}
@@ -67,7 +69,7 @@ func TestValidateIssuers(t *testing.T) {
 		{"authgate unknown without tokens", func(c *Config) {
 			c.Tokens = nil
 			c.Issuers = []Issuer{corp()}
-			c.Routes[0].Issuers = []string{OwnIssuerName}
+			c.Routes[0].Issuers = []string{token.OwnIssuerName}
 		}, one("routes[0].issuers[0]", "is not a configured issuer")},
 	})
 }

@@ -68,7 +68,7 @@ func (s *Snapshot) authenticate(h http.Header, rr *gatewayRoute) (*identity.Iden
 	if err != nil {
 		return nil, err
 	}
-	if id.Issuer == OwnIssuerName && s.Revocations.Revoked(id) {
+	if id.Issuer == token.OwnIssuerName && s.Revocations.Revoked(id) {
 		return nil, fmt.Errorf("%w: revoked", token.ErrInvalid)
 	}
 	if rr.issuers != nil && !rr.issuers[id.Issuer] {

@@ -11,7 +11,7 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/authgate/authgate/proxy"
+	"github.com/authgate/authgate/proxy/token"
 )
 
 // decisionYAML trusts 192.0.2.1 (httptest's default peer is 192.0.2.1) as
@@ -226,7 +226,7 @@ func TestIdentityToken(t *testing.T) {
 		c := parsed.Claims.(jwt.MapClaims)
 		exp, _ := c.GetExpirationTime()
 		iat, _ := c.GetIssuedAt()
-		if c["sub"] != "alice" || c["idp"] != proxy.OwnIssuerName || c["preferred_username"] != "alice" ||
+		if c["sub"] != "alice" || c["idp"] != token.OwnIssuerName || c["preferred_username"] != "alice" ||
 			parsed.Header["typ"] != "JWT" || exp.Sub(iat.Time) > time.Minute {
 			t.Errorf("%s: claims %v header %v", name, c, parsed.Header)
 		}

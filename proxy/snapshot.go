@@ -20,10 +20,6 @@ import (
 	"github.com/authgate/authgate/proxy/token"
 )
 
-// OwnIssuerName is the issuer name of authgate's own tokens in routes,
-// logs and metrics. Only their identities are checked against revocations.
-const OwnIssuerName = "authgate"
-
 // AuthMode says what a route asks of a request's bearer token.
 type AuthMode uint8
 

@@ -200,7 +200,7 @@ func (b *builder) ownKeys() []*keys.Key {
 // issuer and audience, the keys' algorithms only, and typ at+jwt.
 func ownIssuer(t *config.Tokens, ks []*keys.Key) token.Issuer {
 	return token.Issuer{
-		Name:       proxy.OwnIssuerName,
+		Name:       token.OwnIssuerName,
 		Issuer:     t.Issuer,
 		Audience:   []string{t.Audience},
 		Algorithms: token.Algorithms(ks...),

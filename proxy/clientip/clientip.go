@@ -22,14 +22,23 @@ var ErrInvalid = errors.New("not an IP address or CIDR")
 
 // ParsePrefix parses a trusted proxy written as an IP address ("10.0.0.1",
 // "::1", "::ffff:10.0.0.1") or a CIDR ("10.0.0.0/8"). An address becomes a
-// single-address prefix of its IPv4 form if it is IPv4-mapped IPv6; a CIDR
-// has its host bits cleared ("10.0.0.1/8" is 10.0.0.0/8). Errors wrap
+// single-address prefix, and an IPv4-mapped IPv6 address or CIDR its IPv4
+// form; a CIDR has its host bits cleared ("10.0.0.1/8" is 10.0.0.0/8). Errors wrap
 // ErrInvalid.
 func ParsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return netip.Prefix{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		if p.Addr().Is4In6() {
+			// Addresses are unmapped before they are compared, so a
+			// v4-mapped CIDR is kept as its IPv4 form; one wider than the
+			// mapped range would never match what it seems to say.
+			if p.Bits() < 96 {
+				return netip.Prefix{}, fmt.Errorf("%w: %s reaches beyond IPv4-mapped addresses", ErrInvalid, s)
+			}
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
 		return p.Masked(), nil
 	}

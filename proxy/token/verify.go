@@ -14,6 +14,10 @@ import (
 	"github.com/authgate/authgate/proxy/identity"
 )
 
+// OwnIssuerName is the Issuer.Name of authgate's own tokens in config,
+// routes, logs and metrics; no external issuer may take it.
+const OwnIssuerName = "authgate"
+
 // Claims read when an Issuer names none.
 const (
 	// DefaultSubjectClaim carries the subject (RFC 7519 §4.1.2).
