@@ -7,36 +7,27 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authgate/authgate/proxy/assemble"
+	"github.com/authgate/authgate/proxy/jwks/jwkstest"
 	"github.com/authgate/authgate/proxy/keys"
 )
-
-// idp is a fake identity provider: an RSA key and an httptest server that
-// publishes it as a JWKS (or fails, while down is set).
-type idp struct {
-	key  *keys.Key
-	srv  *httptest.Server
-	down atomic.Bool
-}
 
 var (
 	idpKeysOnce sync.Once
 	idpKeys     []*keys.Key
 )
 
-// newIDP returns an IdP with the i-th shared RSA key (RSA generation is
-// slow: three keys per test binary).
-func newIDP(t *testing.T, i int) *idp {
+// newIDP returns a stand-in IdP with the i-th shared RSA key (RSA
+// generation is slow: three keys per test binary). Tokens name their iss.
+func newIDP(t *testing.T, i int) *jwkstest.IdP {
 	t.Helper()
 	idpKeysOnce.Do(func() {
 		for range 3 {
@@ -47,40 +38,7 @@ func newIDP(t *testing.T, i int) *idp {
 			idpKeys = append(idpKeys, k)
 		}
 	})
-	p := &idp{key: idpKeys[i]}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p.down.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		jwk, _ := p.key.PublicJWK()
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(keys.JWKS{Keys: []keys.JWK{jwk}})
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-// sign issues a token with the IdP's key: typ and claims as given, exp in
-// an hour unless claims set it.
-func (p *idp) sign(t *testing.T, typ string, claims jwt.MapClaims) string {
-	t.Helper()
-	if _, ok := claims["exp"]; !ok {
-		claims["exp"] = time.Now().Add(time.Hour).Unix()
-	}
-	if _, ok := claims["iat"]; !ok {
-		claims["iat"] = time.Now().Unix()
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-	tok.Header["kid"] = p.key.ID
-	if typ != "" {
-		tok.Header["typ"] = typ
-	}
-	s, err := tok.SignedString(p.key.SigningKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return jwkstest.New(t, "", idpKeys[i])
 }
 
 const (
@@ -138,7 +96,7 @@ func waitForKeys(t *testing.T, g *Gateway) {
 func TestExternalIssuers(t *testing.T) {
 	kc, auth0, entra := newIDP(t, 0), newIDP(t, 1), newIDP(t, 2)
 	up := newUpstream(t)
-	cfg := parseConfig(t, issuersYAML(kc.srv.URL, auth0.srv.URL, entra.srv.URL), up.URL)
+	cfg := parseConfig(t, issuersYAML(kc.Server.URL, auth0.Server.URL, entra.Server.URL), up.URL)
 	g, err := build(t, cfg, assemble.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -159,17 +117,17 @@ func TestExternalIssuers(t *testing.T) {
 			"tid": "7f3c1e9a-0000-4000-8000-000000000001", "scp": "Reports.Read User.Read", "roles": []string{"Admin"}}
 	}
 	hsConfusion := func() string {
-		der, _ := x509.MarshalPKIXPublicKey(kc.key.VerificationKey().(*rsa.PublicKey))
+		der, _ := x509.MarshalPKIXPublicKey(kc.Key.VerificationKey().(*rsa.PublicKey))
 		pemKey := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, keycloak())
-		tok.Header["kid"] = kc.key.ID
+		tok.Header["kid"] = kc.Key.ID
 		s, _ := tok.SignedString(pemKey)
 		return s
 	}
 	with := func(c jwt.MapClaims, k string, v any) jwt.MapClaims { c[k] = v; return c }
 	without := func(c jwt.MapClaims, k string) jwt.MapClaims { delete(c, k); return c }
 	algNone := func() string {
-		h := b64url(`{"alg":"none","typ":"JWT","kid":"` + kc.key.ID + `"}`)
+		h := b64url(`{"alg":"none","typ":"JWT","kid":"` + kc.Key.ID + `"}`)
 		body, _ := json.Marshal(keycloak())
 		return h + "." + b64url(string(body)) + "."
 	}
@@ -182,23 +140,23 @@ func TestExternalIssuers(t *testing.T) {
 		sub, roles string
 		tenant     string
 	}{
-		{"keycloak", "/kc", kc.sign(t, "JWT", keycloak()), 200, "f81d4fae-kc", "offline_access,analyst", ""},
-		{"auth0 namespaced roles claim", "/auth0", auth0.sign(t, "", auth0Claims()), 200, "auth0|42", "analyst", ""},
-		{"entra scp and tenant header", "/entra", entra.sign(t, "JWT", entraClaims()), 200, "AAAAentra", "Admin", "7f3c1e9a-0000-4000-8000-000000000001"},
-		{"any issuer on an unrestricted route", "/any", entra.sign(t, "JWT", entraClaims()), 200, "AAAAentra", "Admin", "7f3c1e9a-0000-4000-8000-000000000001"},
-		{"issuer not accepted on the route", "/kc", auth0.sign(t, "", auth0Claims()), 401, "", "", ""},
-		{"role missing", "/kc", kc.sign(t, "JWT", with(keycloak(), "realm_access", map[string]any{"roles": []string{"user"}})), 403, "", "", ""},
-		{"scope missing", "/kc", kc.sign(t, "JWT", with(keycloak(), "scope", "openid")), 403, "", "", ""},
-		{"claim differs", "/entra", entra.sign(t, "JWT", with(entraClaims(), "tid", "other-tenant")), 403, "", "", ""},
-		{"wrong audience", "/kc", kc.sign(t, "JWT", with(keycloak(), "aud", "account")), 401, "", "", ""},
-		{"no audience", "/kc", kc.sign(t, "JWT", without(keycloak(), "aud")), 401, "", "", ""},
-		{"unknown issuer", "/any", kc.sign(t, "JWT", with(keycloak(), "iss", "https://evil.test/")), 401, "", "", ""},
-		{"issuer A signed with B's key", "/any", auth0.sign(t, "JWT", keycloak()), 401, "", "", ""},
+		{"keycloak", "/kc", kc.Sign(t, "JWT", keycloak()), 200, "f81d4fae-kc", "offline_access,analyst", ""},
+		{"auth0 namespaced roles claim", "/auth0", auth0.Sign(t, "", auth0Claims()), 200, "auth0|42", "analyst", ""},
+		{"entra scp and tenant header", "/entra", entra.Sign(t, "JWT", entraClaims()), 200, "AAAAentra", "Admin", "7f3c1e9a-0000-4000-8000-000000000001"},
+		{"any issuer on an unrestricted route", "/any", entra.Sign(t, "JWT", entraClaims()), 200, "AAAAentra", "Admin", "7f3c1e9a-0000-4000-8000-000000000001"},
+		{"issuer not accepted on the route", "/kc", auth0.Sign(t, "", auth0Claims()), 401, "", "", ""},
+		{"role missing", "/kc", kc.Sign(t, "JWT", with(keycloak(), "realm_access", map[string]any{"roles": []string{"user"}})), 403, "", "", ""},
+		{"scope missing", "/kc", kc.Sign(t, "JWT", with(keycloak(), "scope", "openid")), 403, "", "", ""},
+		{"claim differs", "/entra", entra.Sign(t, "JWT", with(entraClaims(), "tid", "other-tenant")), 403, "", "", ""},
+		{"wrong audience", "/kc", kc.Sign(t, "JWT", with(keycloak(), "aud", "account")), 401, "", "", ""},
+		{"no audience", "/kc", kc.Sign(t, "JWT", without(keycloak(), "aud")), 401, "", "", ""},
+		{"unknown issuer", "/any", kc.Sign(t, "JWT", with(keycloak(), "iss", "https://evil.test/")), 401, "", "", ""},
+		{"issuer A signed with B's key", "/any", auth0.Sign(t, "JWT", keycloak()), 401, "", "", ""},
 		{"HS256 keyed with the RSA public key", "/kc", hsConfusion(), 401, "", "", ""},
 		{"alg none", "/kc", algNone(), 401, "", "", ""},
-		{"typ not accepted (id token)", "/kc", kc.sign(t, "id+jwt", keycloak()), 401, "", "", ""},
-		{"expired", "/kc", kc.sign(t, "JWT", with(keycloak(), "exp", time.Now().Add(-time.Hour).Unix())), 401, "", "", ""},
-		{"no exp", "/kc", kc.sign(t, "JWT", with(keycloak(), "exp", nil)), 401, "", "", ""},
+		{"typ not accepted (id token)", "/kc", kc.Sign(t, "id+jwt", keycloak()), 401, "", "", ""},
+		{"expired", "/kc", kc.Sign(t, "JWT", with(keycloak(), "exp", time.Now().Add(-time.Hour).Unix())), 401, "", "", ""},
+		{"no exp", "/kc", kc.Sign(t, "JWT", with(keycloak(), "exp", nil)), 401, "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,13 +186,13 @@ func TestExternalIssuers(t *testing.T) {
 // tokens get 401 and readiness names it until its keys arrive.
 func TestIdPDownAtStart(t *testing.T) {
 	kc, auth0, entra := newIDP(t, 0), newIDP(t, 1), newIDP(t, 2)
-	kc.down.Store(true)
+	kc.SetDown(true)
 	up := newUpstream(t)
-	g, err := build(t, parseConfig(t, issuersYAML(kc.srv.URL, auth0.srv.URL, entra.srv.URL), up.URL), assemble.Options{})
+	g, err := build(t, parseConfig(t, issuersYAML(kc.Server.URL, auth0.Server.URL, entra.Server.URL), up.URL), assemble.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := kc.sign(t, "JWT", jwt.MapClaims{"iss": kcIss, "sub": "kate", "aud": "my-api",
+	tok := kc.Sign(t, "JWT", jwt.MapClaims{"iss": kcIss, "sub": "kate", "aud": "my-api",
 		"scope": "reports:read", "realm_access": map[string]any{"roles": []string{"analyst"}}})
 	call := func() int {
 		r := httptest.NewRequest("GET", "/kc", nil)
@@ -248,13 +206,13 @@ func TestIdPDownAtStart(t *testing.T) {
 	if rd.Ready || rd.Checks["issuer:keycloak"] == "ok" {
 		t.Errorf("readiness with keycloak down = %+v", rd)
 	}
-	kc.down.Store(false)
+	kc.SetDown(false)
 	waitForKeys(t, g)
 	if code := call(); code != 200 {
 		t.Errorf("after the IdP came up: %d, want 200", code)
 	}
 	// A later outage keeps the last good keys.
-	kc.down.Store(true)
+	kc.SetDown(true)
 	if code := call(); code != 200 {
 		t.Errorf("during a later outage: %d, want 200", code)
 	}

@@ -3,10 +3,14 @@ package main
 import (
 	"errors"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestCheckValid(t *testing.T) {
@@ -270,4 +274,70 @@ func mustGetwd(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return wd
+}
+
+// TestCheckEveryFileProblemNoSideEffects: check reads every key and
+// certificate the config names and prints each problem, and it neither
+// creates the store nor asks an identity provider for keys.
+func TestCheckEveryFileProblemNoSideEffects(t *testing.T) {
+	var fetches atomic.Int64
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		http.Error(w, "no", http.StatusServiceUnavailable)
+	}))
+	defer idp.Close()
+	extra := `store: sqlite:state/authgate.db
+accounts: {signup: open}
+issuers:
+  - {name: corp, issuer: https://idp.test, jwks_url: "` + idp.URL + `", audience: api, algorithms: [RS256]}
+`
+	tests := []struct {
+		name      string
+		signing   string // the signing_key written into the config
+		addTLS    bool   // name a certificate and key that do not exist
+		wantLines []string
+	}{
+		{name: "good", signing: "k.pem"},
+		{
+			name: "missing files", signing: "missing.pem", addTLS: true,
+			wantLines: []string{"FILE: tokens.signing_key: ", "FILE: tls: "},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			genKey(t, filepath.Join(dir, "k.pem"), "EdDSA")
+			cfg := testConfig{signingKey: tt.signing}.yaml() + extra
+			if tt.addTLS {
+				cfg += "tls: {cert_file: cert.pem, key_file: key.pem}\n"
+			}
+			path := writeFile(t, dir, "authgate.yaml", cfg)
+			stdout, _, err := runCmd(t, "check", "-config", path)
+			if len(tt.wantLines) == 0 {
+				if err != nil {
+					t.Fatalf("check: %v\n%s", err, stdout)
+				}
+			} else {
+				if err == nil {
+					t.Fatalf("check passed; stdout: %s", stdout)
+				}
+				lines := nonEmptyLines(stdout)
+				if len(lines) != len(tt.wantLines) {
+					t.Fatalf("want %d problem lines, got:\n%s", len(tt.wantLines), stdout)
+				}
+				for i, want := range tt.wantLines {
+					if want = strings.Replace(want, "FILE", path, 1); !strings.HasPrefix(lines[i], want) {
+						t.Errorf("line %d = %q, want prefix %q", i, lines[i], want)
+					}
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "state")); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("check created the store's directory (stat: %v)", err)
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond) // a fetcher started in the background would have asked by now
+	if n := fetches.Load(); n != 0 {
+		t.Errorf("check asked the identity provider %d times", n)
+	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authgate/authgate/proxy/jwks/jwkstest"
 	"github.com/authgate/authgate/proxy/keys"
 )
 
@@ -28,53 +28,19 @@ const (
 	idpAudience = "reload-api"
 )
 
-// reloadIdP is a stand-in identity provider: it publishes an ES256 key as
-// a JWKS, counts every request made to it, and answers 503 while down.
-type reloadIdP struct {
-	key     *keys.Key
-	srv     *httptest.Server
-	down    atomic.Bool
-	fetches atomic.Int64
-}
-
-func newReloadIdP(t *testing.T) *reloadIdP {
+// newReloadIdP starts a stand-in IdP of idpIssuer with a fresh ES256 key.
+func newReloadIdP(t *testing.T) *jwkstest.IdP {
 	t.Helper()
 	k, err := keys.Generate(keys.ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &reloadIdP{key: k}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.fetches.Add(1)
-		if p.down.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		jwk, _ := p.key.PublicJWK()
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(keys.JWKS{Keys: []keys.JWK{jwk}})
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
+	return jwkstest.New(t, idpIssuer, k)
 }
 
-func (p *reloadIdP) jwksURL() string { return p.srv.URL + "/jwks.json" }
-
-// sign issues a token of the IdP for the configured audience, valid for an
-// hour, with the kid of the published key.
-func (p *reloadIdP) sign(t *testing.T) string {
-	t.Helper()
-	now := time.Now()
-	tok := jwt.NewWithClaims(p.key.SigningMethod(), jwt.MapClaims{
-		"iss": idpIssuer, "aud": idpAudience, "sub": "alice",
-		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-	})
-	tok.Header["kid"] = p.key.ID
-	s, err := tok.SignedString(p.key.SigningKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+// idpToken is a token of p for the configured audience, valid for an hour.
+func idpToken(t *testing.T, p *jwkstest.IdP) string {
+	return p.Sign(t, "", jwt.MapClaims{"aud": idpAudience, "sub": "alice"})
 }
 
 // issuerProcess is a running authgate whose routes accept the tokens of one
@@ -265,8 +231,8 @@ const corpRoute = "  - {name: api, path: /api, upstream: \"UP\", auth: required,
 // control: the same traffic passes entirely.
 func TestReloadKeepsIssuerKeys(t *testing.T) {
 	p := newReloadIdP(t)
-	s := startIssuerProcess(t, p.jwksURL(), corpRoute)
-	url, tok := s.base+"/api", p.sign(t)
+	s := startIssuerProcess(t, p.URL(), corpRoute)
+	url, tok := s.base+"/api", idpToken(t, p)
 	s.waitServing(t, url, tok)
 
 	edits := 0
@@ -280,13 +246,13 @@ func TestReloadKeepsIssuerKeys(t *testing.T) {
 		{name: "file change", reloads: 2, reload: func(t *testing.T) {
 			before := s.reloads(t)
 			edits++
-			s.rewrite(t, p.jwksURL(), strings.Repeat("# unchanged meaning\n", edits))
+			s.rewrite(t, p.URL(), strings.Repeat("# unchanged meaning\n", edits))
 			waitFor(t, "the reload after a file change", func() bool { return s.reloads(t) > before })
 		}},
 	}
 	for _, ph := range phases {
 		t.Run(ph.name, func(t *testing.T) {
-			fetches, reloads := p.fetches.Load(), s.reloads(t)
+			fetches, reloads := p.Requests(), s.reloads(t)
 			tr := startTraffic(t, 4, tok, url)
 			if ph.reloads == 0 {
 				time.Sleep(time.Second)
@@ -299,7 +265,7 @@ func TestReloadKeepsIssuerKeys(t *testing.T) {
 			tr.stop()
 			failed, codes := tr.failures()
 			reloads = s.reloads(t) - reloads
-			fetches = p.fetches.Load() - fetches
+			fetches = p.Requests() - fetches
 			t.Logf("%d requests, %d reloads, %d failed (%s), %d JWKS fetches", tr.sent.Load(), reloads, failed, codes, fetches)
 			if reloads != ph.reloads {
 				t.Errorf("%d reloads, want %d", reloads, ph.reloads)
@@ -319,16 +285,16 @@ func TestReloadKeepsIssuerKeys(t *testing.T) {
 func TestReloadWhileIdPDown(t *testing.T) {
 	tests := []struct {
 		name string
-		down func(p *reloadIdP)
+		down func(p *jwkstest.IdP)
 	}{
-		{name: "IdP answers 503", down: func(p *reloadIdP) { p.down.Store(true) }},
-		{name: "IdP refuses connections", down: func(p *reloadIdP) { p.srv.Close() }},
+		{name: "IdP answers 503", down: func(p *jwkstest.IdP) { p.SetDown(true) }},
+		{name: "IdP refuses connections", down: func(p *jwkstest.IdP) { p.Server.Close() }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newReloadIdP(t)
-			s := startIssuerProcess(t, p.jwksURL(), corpRoute)
-			url, tok := s.base+"/api", p.sign(t)
+			s := startIssuerProcess(t, p.URL(), corpRoute)
+			url, tok := s.base+"/api", idpToken(t, p)
 			s.waitServing(t, url, tok)
 
 			tt.down(p)
@@ -368,12 +334,12 @@ func TestReloadWhileIdPDown(t *testing.T) {
 // set is authoritative.
 func TestReloadChangedJWKSURL(t *testing.T) {
 	oldIdP, newIdP := newReloadIdP(t), newReloadIdP(t)
-	newIdP.down.Store(true)
-	s := startIssuerProcess(t, oldIdP.jwksURL(), corpRoute)
-	url, oldTok, newTok := s.base+"/api", oldIdP.sign(t), newIdP.sign(t)
+	newIdP.SetDown(true)
+	s := startIssuerProcess(t, oldIdP.URL(), corpRoute)
+	url, oldTok, newTok := s.base+"/api", idpToken(t, oldIdP), idpToken(t, newIdP)
 	s.waitServing(t, url, oldTok)
 
-	s.rewrite(t, newIdP.jwksURL(), "")
+	s.rewrite(t, newIdP.URL(), "")
 	s.sighup(t)
 
 	// The new URL is down: the old keys keep serving, the process ready.
@@ -398,12 +364,12 @@ func TestReloadChangedJWKSURL(t *testing.T) {
 	}
 
 	// The new URL comes up: its key passes within the source's backoff.
-	newIdP.down.Store(false)
+	newIdP.SetDown(false)
 	up := time.Now()
 	if !pollFor(40*time.Second, func() bool { return status(url, newTok) == 200 }) {
 		t.Fatalf("new-key token still refused %s after the new jwks_url came up", time.Since(up).Round(time.Millisecond))
 	}
-	t.Logf("new-key token passes %s after the new jwks_url came up (%d fetches there)", time.Since(up).Round(time.Millisecond), newIdP.fetches.Load())
+	t.Logf("new-key token passes %s after the new jwks_url came up (%d fetches there)", time.Since(up).Round(time.Millisecond), newIdP.Requests())
 	if code := status(url, oldTok); code != 401 {
 		t.Errorf("old-key token after the new key set arrived: %d, want 401 (the new set does not publish it)", code)
 	}
@@ -417,10 +383,10 @@ func TestReloadChangedJWKSURL(t *testing.T) {
 // connections of the old config).
 func TestReloadGoroutinesFlat(t *testing.T) {
 	p := newReloadIdP(t)
-	s := startIssuerProcess(t, p.jwksURL(),
+	s := startIssuerProcess(t, p.URL(),
 		"  - {name: fast, path: /fast, upstream: \"UP\", auth: required, issuers: [corp], timeout: 5s}\n"+
 			"  - {name: slow, path: /slow, upstream: \"UP\", auth: required, issuers: [corp], timeout: 7s}\n")
-	tok := p.sign(t)
+	tok := idpToken(t, p)
 	urls := []string{s.base + "/fast", s.base + "/slow"}
 	s.waitServing(t, urls[0], tok)
 

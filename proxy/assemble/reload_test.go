@@ -2,7 +2,6 @@ package assemble_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,6 +21,7 @@ import (
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy"
 	"github.com/authgate/authgate/proxy/assemble"
+	"github.com/authgate/authgate/proxy/jwks/jwkstest"
 	"github.com/authgate/authgate/proxy/keys"
 )
 
@@ -29,50 +29,19 @@ import (
 // same issuer publishing elsewhere.
 const idpIssuer = "https://idp.test/realms/main"
 
-// idp is a stand-in identity provider: an Ed25519 key published as a JWKS
-// by an httptest server, which fails while down is set, and counts the
-// fetches it answered.
-type idp struct {
-	key     *keys.Key
-	srv     *httptest.Server
-	down    atomic.Bool
-	fetches atomic.Int64
-}
-
-func newIDP(t *testing.T) *idp {
+// newIDP starts a stand-in IdP of idpIssuer with a fresh Ed25519 key.
+func newIDP(t *testing.T) *jwkstest.IdP {
 	t.Helper()
 	k, err := keys.Generate(keys.EdDSA)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &idp{key: k}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p.down.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		p.fetches.Add(1)
-		jwk, _ := p.key.PublicJWK()
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(keys.JWKS{Keys: []keys.JWK{jwk}})
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
+	return jwkstest.New(t, idpIssuer, k)
 }
 
-// token is a valid access token of the IdP for sub.
-func (p *idp) token(t testing.TB, sub string) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{
-		"iss": idpIssuer, "aud": "api", "sub": sub,
-		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
-	})
-	tok.Header["kid"] = p.key.ID
-	s, err := tok.SignedString(p.key.SigningKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+// token is a valid access token of p for sub.
+func token(t testing.TB, p *jwkstest.IdP, sub string) string {
+	return p.Sign(t, "", jwt.MapClaims{"aud": "api", "sub": sub})
 }
 
 // issuerYAML trusts one external issuer whose keys are at jwksURL, on two
@@ -169,11 +138,11 @@ func okUpstream(t *testing.T) *httptest.Server {
 // set again.
 func TestReloadUnchangedKeepsIssuerKeys(t *testing.T) {
 	p, up := newIDP(t), okUpstream(t)
-	yaml := issuerYAML(p.srv.URL, up.URL)
+	yaml := issuerYAML(p.URL(), up.URL)
 	l := start(t, yaml)
 	l.waitReady(t)
-	tok := p.token(t, "alice")
-	fetched := p.fetches.Load()
+	tok := token(t, p, "alice")
+	fetched := p.Requests()
 
 	var sent, failed atomic.Int64
 	stop := make(chan struct{})
@@ -206,7 +175,7 @@ func TestReloadUnchangedKeepsIssuerKeys(t *testing.T) {
 	if failed.Load() != 0 {
 		t.Errorf("%d of %d valid tokens refused across reloads of an unchanged config", failed.Load(), sent.Load())
 	}
-	if n := p.fetches.Load(); n != fetched {
+	if n := p.Requests(); n != fetched {
 		t.Errorf("the JWKS was fetched %d more times by reloads, want 0", n-fetched)
 	}
 }
@@ -215,14 +184,14 @@ func TestReloadUnchangedKeepsIssuerKeys(t *testing.T) {
 // keys it had, and readiness stays green.
 func TestReloadWhileIdPDown(t *testing.T) {
 	p, up := newIDP(t), okUpstream(t)
-	yaml := issuerYAML(p.srv.URL, up.URL)
+	yaml := issuerYAML(p.URL(), up.URL)
 	l := start(t, yaml)
 	l.waitReady(t)
-	p.down.Store(true)
+	p.SetDown(true)
 	for range 5 {
 		l.reload(t, yaml)
 	}
-	if got := l.status("/api/x", p.token(t, "alice")); got != http.StatusOK {
+	if got := l.status("/api/x", token(t, p, "alice")); got != http.StatusOK {
 		t.Errorf("token after reloads with the IdP down = %d, want 200", got)
 	}
 	if rd := l.gw.Readiness(context.Background()); !rd.Ready {
@@ -235,12 +204,12 @@ func TestReloadWhileIdPDown(t *testing.T) {
 // key set alone is authoritative.
 func TestReloadChangedJWKSURL(t *testing.T) {
 	oldIdP, newIdP, up := newIDP(t), newIDP(t), okUpstream(t)
-	l := start(t, issuerYAML(oldIdP.srv.URL, up.URL))
+	l := start(t, issuerYAML(oldIdP.URL(), up.URL))
 	l.waitReady(t)
-	oldTok, newTok := oldIdP.token(t, "alice"), newIdP.token(t, "bob")
+	oldTok, newTok := token(t, oldIdP, "alice"), token(t, newIdP, "bob")
 
-	newIdP.down.Store(true)
-	l.reload(t, issuerYAML(newIdP.srv.URL, up.URL))
+	newIdP.SetDown(true)
+	l.reload(t, issuerYAML(newIdP.URL(), up.URL))
 	if got := l.status("/api/x", oldTok); got != http.StatusOK {
 		t.Errorf("old-key token while the new JWKS is unreachable = %d, want 200", got)
 	}
@@ -252,12 +221,12 @@ func TestReloadChangedJWKSURL(t *testing.T) {
 	}
 	// The same config again while the new source still waits: it keeps the
 	// hand-over, not a fresh source without the old keys.
-	l.reload(t, issuerYAML(newIdP.srv.URL, up.URL))
+	l.reload(t, issuerYAML(newIdP.URL(), up.URL))
 	if got := l.status("/api/x", oldTok); got != http.StatusOK {
 		t.Errorf("old-key token after a second reload = %d, want 200", got)
 	}
 
-	newIdP.down.Store(false)
+	newIdP.SetDown(false)
 	deadline := time.Now().Add(20 * time.Second)
 	for l.status("/api/x", newTok) != http.StatusOK {
 		if time.Now().After(deadline) {
@@ -269,9 +238,9 @@ func TestReloadChangedJWKSURL(t *testing.T) {
 		t.Errorf("old-key token once the new key set is in force = %d, want 401", got)
 	}
 	// The old source was let go: it fetches no more.
-	before := oldIdP.fetches.Load()
-	l.reload(t, issuerYAML(newIdP.srv.URL, up.URL))
-	if n := oldIdP.fetches.Load(); n != before {
+	before := oldIdP.Requests()
+	l.reload(t, issuerYAML(newIdP.URL(), up.URL))
+	if n := oldIdP.Requests(); n != before {
 		t.Errorf("the old JWKS was fetched %d times after the hand-over", n-before)
 	}
 }
@@ -291,10 +260,10 @@ func TestReloadsLeaveNothingBehind(t *testing.T) {
 	}
 	up.Start()
 	t.Cleanup(up.Close)
-	yaml := issuerYAML(p.srv.URL, up.URL)
+	yaml := issuerYAML(p.URL(), up.URL)
 	l := start(t, yaml)
 	l.waitReady(t)
-	tok := p.token(t, "alice")
+	tok := token(t, p, "alice")
 	traffic := func() {
 		for _, path := range []string{"/api/x", "/slow/x"} {
 			if got := l.status(path, tok); got != http.StatusOK {
@@ -347,7 +316,7 @@ issuers:
   - {name: corp, issuer: %s, jwks_url: %s, audience: api, algorithms: [EdDSA]}
 routes:
   - {name: api, path: /api, upstream: "http://127.0.0.1:9", auth: required}
-`, dir, dir, idpIssuer, p.srv.URL)
+`, dir, dir, idpIssuer, p.URL())
 	check := func(yaml string) error {
 		cfg := parse(t, yaml)
 		res, err := assemble.Open(context.Background(), cfg, assemble.Options{Mode: assemble.Check})
@@ -365,7 +334,7 @@ routes:
 		t.Fatalf("check of a good config: %v", err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if n := p.fetches.Load(); n != 0 {
+	if n := p.Requests(); n != 0 {
 		t.Errorf("check fetched the JWKS %d times", n)
 	}
 	if _, err := os.Stat(dir + "/data"); !errors.Is(err, fs.ErrNotExist) {
@@ -382,5 +351,54 @@ routes:
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("check error does not name %s: %v", want, err)
 		}
+	}
+}
+
+// TestReloadsOfAMovingJWKS: an issuer that moves twice while neither new
+// location answers keeps its first keys; a failed Build stops what it
+// started; closing the resources mid-hand-over leaves no goroutine behind.
+func TestReloadsOfAMovingJWKS(t *testing.T) {
+	first, second, third, up := newIDP(t), newIDP(t), newIDP(t), okUpstream(t)
+	second.SetDown(true)
+	third.SetDown(true)
+	before := runtime.NumGoroutine()
+	l := start(t, issuerYAML(first.URL(), up.URL))
+	l.waitReady(t)
+	tok := token(t, first, "alice")
+
+	l.reload(t, issuerYAML(second.URL(), up.URL))
+	l.reload(t, issuerYAML(third.URL(), up.URL))
+	if got := l.status("/api/x", tok); got != http.StatusOK {
+		t.Errorf("first-key token after two moves to unreachable JWKS = %d, want 200", got)
+	}
+	if rd := l.gw.Readiness(context.Background()); !rd.Ready {
+		t.Errorf("readiness = %+v, want ready on the first keys", rd)
+	}
+
+	// A Build that fails (a certificate that does not exist) gives back
+	// the source it started for a fourth location: that one stops asking.
+	fourth := newIDP(t)
+	bad := issuerYAML(fourth.URL(), up.URL) + "tls: {cert_file: /nonexistent/cert.pem, key_file: /nonexistent/key.pem}\n"
+	if _, err := assemble.Build(parse(t, bad), l.res); err == nil || !strings.Contains(err.Error(), "tls") {
+		t.Fatalf("Build with a missing certificate = %v, want a tls error", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	asked := fourth.Requests()
+	time.Sleep(1500 * time.Millisecond)
+	if n := fourth.Requests(); n != asked {
+		t.Errorf("the source of a failed Build kept fetching: %d → %d", asked, n)
+	}
+	if got := l.status("/api/x", tok); got != http.StatusOK {
+		t.Errorf("first-key token after a failed Build = %d, want 200", got)
+	}
+
+	l.gw.Close()
+	l.res.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if after := runtime.NumGoroutine(); after > before+2 {
+		t.Errorf("goroutines %d before start, %d after Close", before, after)
 	}
 }
