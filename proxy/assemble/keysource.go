@@ -30,9 +30,10 @@ func keyOf(ic *config.Issuer) sourceKey {
 }
 
 // keySource is one external issuer's jwks.Source with the snapshots using
-// it. A source that replaced another of the same issuer (a changed JWKS URL,
-// say) holds on to it as prev and verifies with prev's keys until its own
-// arrive: a reload never leaves an issuer without keys that it had.
+// it. A source that replaced another of the same issuer name and iss (a
+// changed JWKS URL, say) holds on to it as prev and verifies with prev's
+// keys until its own arrive: a reload never leaves an issuer without keys
+// that it had.
 type keySource struct {
 	key  sourceKey
 	src  *jwks.Source // nil in Check mode
@@ -82,7 +83,9 @@ func (r *Resources) keySource(ic *config.Issuer) (*keySource, func(), error) {
 				return nil, nil, err
 			}
 			ks.src = src
-			if prev := r.latest[k.name]; prev != nil && prev.refs > 0 {
+			// Only the same issuer (the same iss) hands over: keys of
+			// another identity provider must never vouch for this one.
+			if prev := r.latest[k.name]; prev != nil && prev.refs > 0 && prev.key.issuer == k.issuer {
 				prev.refs++
 				ks.prev.Store(prev)
 				ks.dropPrev = sync.OnceFunc(func() { r.releaseSource(prev) })

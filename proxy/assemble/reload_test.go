@@ -47,10 +47,15 @@ func token(t testing.TB, p *jwkstest.IdP, sub string) string {
 // issuerYAML trusts one external issuer whose keys are at jwksURL, on two
 // routes with different upstream timeouts (so two pooled transports).
 func issuerYAML(jwksURL, upstream string) string {
+	return issYAML(idpIssuer, jwksURL, upstream)
+}
+
+// issYAML is issuerYAML for an issuer whose iss is iss.
+func issYAML(iss, jwksURL, upstream string) string {
 	return `
 issuers:
   - name: corp
-    issuer: ` + idpIssuer + `
+    issuer: ` + iss + `
     jwks_url: ` + jwksURL + `
     audience: api
     algorithms: [EdDSA]
@@ -242,6 +247,27 @@ func TestReloadChangedJWKSURL(t *testing.T) {
 	l.reload(t, issuerYAML(newIdP.URL(), up.URL))
 	if n := oldIdP.Requests(); n != before {
 		t.Errorf("the old JWKS was fetched %d times after the hand-over", n-before)
+	}
+}
+
+// TestReloadToAnotherIssNoHandOver: an issuer entry that now names
+// another iss is another identity provider: the old one's keys never vouch
+// for it, not even while the new one is unreachable.
+func TestReloadToAnotherIssNoHandOver(t *testing.T) {
+	oldIdP, up := newIDP(t), okUpstream(t)
+	newIdP := newIDP(t)
+	newIdP.SetDown(true)
+	l := start(t, issuerYAML(oldIdP.URL(), up.URL))
+	l.waitReady(t)
+
+	const otherIss = "https://other-idp.test"
+	l.reload(t, issYAML(otherIss, newIdP.URL(), up.URL))
+	forged := oldIdP.Sign(t, "", jwt.MapClaims{"iss": otherIss, "aud": "api", "sub": "mallory"})
+	if got := l.status("/api/x", forged); got != http.StatusUnauthorized {
+		t.Errorf("token of the new iss signed with the old IdP's key = %d, want 401", got)
+	}
+	if rd := l.gw.Readiness(context.Background()); rd.Ready {
+		t.Errorf("readiness = %+v, want not ready: the new IdP has no keys yet", rd)
 	}
 }
 
