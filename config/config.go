@@ -72,10 +72,14 @@ type Config struct {
 	// that map entirely. Every header named here is removed from every
 	// incoming request, in all spellings, before authgate sets its own.
 	IdentityHeaders map[string]string `yaml:"identity_headers"`
-	// Store is where accounts and refresh tokens live:
-	// "sqlite:PATH" (relative to the config file) for the embedded store.
-	// Required when accounts are served.
+	// Store is where accounts and refresh tokens live: "sqlite:PATH"
+	// (relative to the config file) for the embedded store of one node, or
+	// "postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=...]" for one
+	// database shared by several replicas. Required when accounts are
+	// served.
 	Store string `yaml:"store"`
+	// Postgres tunes a postgres:// store; it is refused with any other.
+	Postgres *Postgres `yaml:"postgres"`
 	// Accounts, when present, serves signup, login, refresh and logout.
 	// Needs tokens and store.
 	Accounts *Accounts `yaml:"accounts"`
@@ -203,6 +207,21 @@ type Issuer struct {
 	// RefreshInterval is how often the JWKS is fetched again. Default 10m;
 	// between 30s and 24h.
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
+}
+
+// Postgres tunes the connection pool of a postgres:// store.
+type Postgres struct {
+	// PasswordFile holds the database password (relative to the config
+	// file; one trailing newline is ignored). It replaces a password in the
+	// URL. Default: the URL's password, if any (write it as ${VAR}).
+	PasswordFile string `yaml:"password_file"`
+	// MaxConns bounds the pool's connections. Default 10.
+	MaxConns int `yaml:"max_conns"`
+	// ConnectTimeout bounds opening one connection. Default 5s.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// QueryTimeout bounds one store operation (a transaction included).
+	// Default 5s.
+	QueryTimeout time.Duration `yaml:"query_timeout"`
 }
 
 // Strings is a YAML value written as one string or a list of strings.
@@ -336,6 +355,10 @@ const (
 	defaultTLSMinVersion     = "1.2"
 	defaultCacheControl      = "no-store"
 	defaultRole              = "user"
+
+	defaultPostgresMaxConns       = 10
+	defaultPostgresConnectTimeout = 5 * time.Second
+	defaultPostgresQueryTimeout   = 5 * time.Second
 )
 
 // Signup modes.
@@ -381,6 +404,12 @@ func (c *Config) setDefaults(set func(keyPath) bool) {
 	}
 	def(set, keyPath{"forward_auth", "cache_control"}, &c.ForwardAuth.CacheControl, defaultCacheControl)
 	def(set, keyPath{"identity_headers"}, &c.IdentityHeaders, DefaultIdentityHeaders())
+	if pg := c.Postgres; pg != nil {
+		at := keyPath{"postgres"}
+		def(set, at.with("max_conns"), &pg.MaxConns, defaultPostgresMaxConns)
+		def(set, at.with("connect_timeout"), &pg.ConnectTimeout, defaultPostgresConnectTimeout)
+		def(set, at.with("query_timeout"), &pg.QueryTimeout, defaultPostgresQueryTimeout)
+	}
 
 	if t := c.Tokens; t != nil {
 		at := keyPath{"tokens"}

@@ -158,3 +158,22 @@ routes:
 		}
 	}
 }
+
+// TestPostgresDefaults: a postgres block gets a default for each absent
+// key; an explicit zero is reported on its line.
+func TestPostgresDefaults(t *testing.T) {
+	base := strings.Replace(defaultsBase, "store: sqlite:data/authgate.db", "store: postgres://authgate@db:5432/authgate", 1)
+	cfg, err := Parse("pg.yaml", []byte(base+"postgres: {password_file: pw}\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Postgres{PasswordFile: "pw", MaxConns: defaultPostgresMaxConns,
+		ConnectTimeout: defaultPostgresConnectTimeout, QueryTimeout: defaultPostgresQueryTimeout}
+	if *cfg.Postgres != want {
+		t.Errorf("postgres = %+v, want %+v", *cfg.Postgres, want)
+	}
+	_, err = Parse("pg.yaml", []byte(base+"postgres:\n  query_timeout: 0s\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "pg.yaml:21: postgres.query_timeout: must be between 1ns and 1m") {
+		t.Errorf("explicit query_timeout 0s: %v", err)
+	}
+}

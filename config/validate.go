@@ -106,6 +106,9 @@ func (c *Config) Validate() error {
 	if c.Store != "" {
 		checkStore(&ps, keyPath{"store"}, c.Store)
 	}
+	if c.Postgres != nil {
+		c.Postgres.validate(&ps, keyPath{"postgres"}, c.Store)
+	}
 	if c.Accounts != nil {
 		c.Accounts.validate(&ps, keyPath{"accounts"}, c)
 	}
@@ -320,7 +323,7 @@ func (a *Accounts) validate(ps *problems, at keyPath, c *Config) {
 		ps.add(at, "accounts need tokens to be configured")
 	}
 	if c.Store == "" {
-		ps.add(at, "accounts need a store (store: sqlite:data/authgate.db)")
+		ps.add(at, "accounts need a store (store: sqlite:data/authgate.db, or a postgres:// URL)")
 	}
 }
 
@@ -330,8 +333,41 @@ func checkStore(ps *problems, at keyPath, dsn string) {
 		if strings.TrimPrefix(dsn, "sqlite:") == "" {
 			ps.add(at, "sqlite: needs a file path, e.g. sqlite:data/authgate.db")
 		}
+	case IsPostgres(dsn):
+		u, err := url.Parse(dsn)
+		switch {
+		case err != nil:
+			// Never echo the URL: it may hold a password.
+			ps.add(at, "is not a valid postgres:// URL")
+		case u.Hostname() == "":
+			ps.add(at, "postgres: needs a host, e.g. postgres://authgate@db:5432/authgate")
+		case strings.Trim(u.Path, "/") == "":
+			ps.add(at, "postgres: needs a database name, e.g. postgres://authgate@db:5432/authgate")
+		case u.User == nil || u.User.Username() == "":
+			ps.add(at, "postgres: needs a user name, e.g. postgres://authgate@db:5432/authgate")
+		}
 	default:
-		ps.add(at, "must be sqlite:PATH")
+		ps.add(at, "must be sqlite:PATH or a postgres:// URL")
+	}
+}
+
+// IsPostgres reports whether a store names a PostgreSQL database.
+func IsPostgres(store string) bool {
+	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
+}
+
+func (pg *Postgres) validate(ps *problems, at keyPath, store string) {
+	if !IsPostgres(store) {
+		ps.add(at, "needs a postgres:// store")
+	}
+	if pg.MaxConns < 1 || pg.MaxConns > 1000 {
+		ps.add(at.with("max_conns"), "must be between 1 and 1000")
+	}
+	if pg.ConnectTimeout <= 0 || pg.ConnectTimeout > time.Minute {
+		ps.add(at.with("connect_timeout"), "must be between 1ns and 1m")
+	}
+	if pg.QueryTimeout <= 0 || pg.QueryTimeout > time.Minute {
+		ps.add(at.with("query_timeout"), "must be between 1ns and 1m")
 	}
 }
 

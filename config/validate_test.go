@@ -122,7 +122,25 @@ func TestValidateTop(t *testing.T) {
 		{"realm with a backslash", func(c *Config) { c.Realm = `a\b` }, one("realm", "must not contain quotes")},
 		{"realm with a control character", func(c *Config) { c.Realm = "a\nb" }, one("realm", "control characters")},
 		{"no routes", func(c *Config) { c.Routes = nil }, one("routes", "at least one route is required")},
-		{"store not sqlite", func(c *Config) { c.Store = "postgres://db" }, one("store", "must be sqlite:PATH")},
+		{"store neither sqlite nor postgres", func(c *Config) { c.Store = "mysql://u@db/a" }, one("store", "must be sqlite:PATH or a postgres:// URL")},
+		{"postgres", func(c *Config) { c.Store = "postgres://authgate:pw@db:5432/authgate?sslmode=verify-full" }, nil},
+		{"postgresql scheme", func(c *Config) { c.Store = "postgresql://authgate@db/authgate" }, nil},
+		{"postgres without database", func(c *Config) { c.Store = "postgres://authgate@db" }, one("store", "needs a database name")},
+		{"postgres without host", func(c *Config) { c.Store = "postgres:///authgate" }, one("store", "needs a host")},
+		{"postgres without user", func(c *Config) { c.Store = "postgres://db/authgate" }, one("store", "needs a user name")},
+		{"postgres URL that does not parse hides the password", func(c *Config) { c.Store = "postgres://u:s3cret@db:port/a" },
+			one("store", "is not a valid postgres:// URL")},
+		{"postgres settings", func(c *Config) {
+			c.Store = "postgres://authgate@db/authgate"
+			c.Postgres = &Postgres{MaxConns: 20, ConnectTimeout: time.Second, QueryTimeout: 2 * time.Second}
+		}, nil},
+		{"postgres settings out of range", func(c *Config) {
+			c.Store = "postgres://authgate@db/authgate"
+			c.Postgres = &Postgres{MaxConns: 0, ConnectTimeout: time.Second, QueryTimeout: 2 * time.Hour}
+		}, []wantProblem{{0, "postgres.max_conns", "between 1 and 1000"}, {0, "postgres.query_timeout", "between 1ns and 1m"}}},
+		{"postgres settings with sqlite", func(c *Config) {
+			c.Postgres = &Postgres{MaxConns: 1, ConnectTimeout: time.Second, QueryTimeout: time.Second}
+		}, one("postgres", "needs a postgres:// store")},
 		{"store sqlite without path", func(c *Config) { c.Store = "sqlite:" }, one("store", "sqlite: needs a file path")},
 	})
 }
