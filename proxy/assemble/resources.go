@@ -147,13 +147,22 @@ func sqlitePath(cfg *config.Config) (string, bool) {
 	return cfg.ResolvePath(p), true
 }
 
-// checkStore reports, without creating anything, why the store cfg names
-// could not be opened: its directory is missing and cannot be created, or
-// the path is not a regular file.
+// checkStore reports, without creating or connecting to anything, why the
+// store cfg names could not be opened: for SQLite, its directory is missing
+// and cannot be created, or the path is not a regular file; for
+// PostgreSQL, the password file cannot be read.
 func checkStore(cfg *config.Config) error {
+	if config.IsPostgres(cfg.Store) {
+		if pg := cfg.Postgres; pg != nil && pg.PasswordFile != "" {
+			if _, err := os.ReadFile(cfg.ResolvePath(pg.PasswordFile)); err != nil {
+				return fmt.Errorf("postgres.password_file: %w", err)
+			}
+		}
+		return nil
+	}
 	path, ok := sqlitePath(cfg)
 	if !ok {
-		return errors.New("store: unsupported store (want sqlite:PATH)")
+		return errors.New("store: unsupported store (want sqlite:PATH or postgres://)")
 	}
 	if fi, err := os.Stat(path); err == nil {
 		if !fi.Mode().IsRegular() {
