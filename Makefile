@@ -30,9 +30,12 @@ test:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
-# 100 concurrent clients against a real authgate process (loopback).
+# 100 concurrent clients against a real authgate process (loopback), on
+# SQLite and on PostgreSQL (AUTHGATE_TEST_POSTGRES_URL; see .ci/run), then
+# how fast a logout at one process reaches another on the same store.
 load:
-	$(GO) test -run='^$$' -bench='^BenchmarkServer' -benchtime=400x ./cmd/authgate
+	$(GO) test -run='^$$' -bench='^BenchmarkServer(Login|Refresh)' -benchtime=400x ./cmd/authgate
+	$(GO) test -run='^$$' -bench='^BenchmarkServerRevocationPropagation' -benchtime=20x ./cmd/authgate
 
 # Runs each fuzz target for FUZZTIME (the seed corpora already run in `make test`).
 FUZZTIME ?= 30s
