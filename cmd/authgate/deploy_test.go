@@ -3,13 +3,15 @@ package main
 // Checks of the deployment files under deploy/: every authgate config in
 // them is valid, the Kubernetes manifests agree with those configs (ports,
 // probes, mounts, forward-auth addresses, identity headers) and render with
-// kustomize, and the Envoy and Compose files point where the authgate
-// configs beside them listen.
+// kustomize, the setups with several replicas share a PostgreSQL store
+// safely, and the Envoy and Compose files point where the authgate configs
+// beside them listen.
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -62,8 +64,8 @@ type deployConfig struct {
 }
 
 // deployConfigs finds every authgate configuration under deploy/: files
-// named authgate.yaml, and the config.yaml of every ConfigMap in the
-// Kubernetes manifests.
+// named authgate.yaml or authgate.*.yaml, and the config.yaml of every
+// ConfigMap in the Kubernetes manifests.
 func deployConfigs(t *testing.T) []deployConfig {
 	t.Helper()
 	var out []deployConfig
@@ -73,7 +75,7 @@ func deployConfigs(t *testing.T) []deployConfig {
 		}
 		rel := deployRel(p)
 		switch {
-		case d.Name() == "authgate.yaml":
+		case d.Name() == "authgate.yaml" || strings.HasPrefix(d.Name(), "authgate.") && deployIsYAML(p):
 			data, err := os.ReadFile(p)
 			if err != nil {
 				return err
@@ -112,8 +114,10 @@ func TestDeployConfigs(t *testing.T) {
 		"kubernetes/sidecar/configmap.yaml",
 		"kubernetes/ingress-nginx/configmap.yaml",
 		"kubernetes/traefik/configmap.yaml",
+		"kubernetes/replicas/configmap.yaml",
 		"envoy/authgate.yaml",
 		"compose/authgate.yaml",
+		"compose/authgate.postgres.yaml",
 	} {
 		if !byFile[want] {
 			t.Errorf("deploy/%s: no authgate config found there", want)
@@ -135,10 +139,14 @@ var deployKustomizations = []struct {
 	sidecar bool
 	// decisionPath is the endpoint the peer asks ("" for a sidecar).
 	decisionPath string
+	// replicated: accounts served by several replicas on one PostgreSQL
+	// store (checkReplicated).
+	replicated bool
 }{
 	{dir: "kubernetes/sidecar", sidecar: true},
 	{dir: "kubernetes/ingress-nginx", decisionPath: "/auth/verify"},
 	{dir: "kubernetes/traefik", decisionPath: "/auth/forward"},
+	{dir: "kubernetes/replicas", replicated: true},
 }
 
 // TestDeployKubernetes checks each kustomization's manifests against the
@@ -154,9 +162,10 @@ func TestDeployKubernetes(t *testing.T) {
 				t.Fatalf("deploy/%s: no Deployment", tc.dir)
 			}
 			var authgate *deployContainer
+			var authgateDep deployObject
 			for _, d := range deps {
 				if c := checkDeployment(t, k, d, cfg, tc.sidecar); c != nil {
-					authgate = c
+					authgate, authgateDep = c, d
 				}
 			}
 			if authgate == nil {
@@ -173,6 +182,9 @@ func TestDeployKubernetes(t *testing.T) {
 
 			if tc.decisionPath != "" {
 				checkDecisionService(t, k, cfg, tc.decisionPath)
+			}
+			if tc.replicated {
+				checkReplicated(t, k, authgateDep, cfg)
 			}
 		})
 	}
@@ -210,6 +222,11 @@ func checkDeployment(t *testing.T, k *kustomization, d deployObject, cfg *config
 	where := "deploy/" + d.file + ": Deployment " + d.name()
 	pod := deployDig(d.doc, "spec", "template", "spec")
 	podRunAsNonRoot, _ := deployDig(pod, "securityContext", "runAsNonRoot").(bool)
+	podSeccomp := deployStr(pod, "securityContext", "seccompProfile", "type")
+	podUser, _ := deployDig(pod, "securityContext", "runAsUser").(int)
+	if deployDig(pod, "automountServiceAccountToken") != false {
+		t.Errorf("%s: automountServiceAccountToken must be false: authgate never talks to the Kubernetes API", where)
+	}
 
 	volumes := map[string]map[string]any{}
 	for _, v := range deployList(pod, "volumes") {
@@ -243,6 +260,12 @@ func checkDeployment(t *testing.T, k *kustomization, d deployObject, cfg *config
 		}
 		if !slices.Contains(deployList(sc, "capabilities", "drop"), any("ALL")) {
 			t.Errorf("%s: securityContext.capabilities.drop must contain ALL", cw)
+		}
+		if sp := deployStr(sc, "seccompProfile", "type"); sp != "RuntimeDefault" && !(sp == "" && podSeccomp == "RuntimeDefault") {
+			t.Errorf("%s: seccompProfile.type must be RuntimeDefault (container or pod securityContext)", cw)
+		}
+		if u, ok := deployDig(sc, "runAsUser").(int); ok && u != 65532 || !ok && podUser != 65532 {
+			t.Errorf("%s: runAsUser must be 65532, the images' non-root user (container or pod securityContext)", cw)
 		}
 		for _, kind := range []string{"requests", "limits"} {
 			if deployDig(spec, "resources", kind) == nil {
@@ -294,12 +317,34 @@ func checkDeployment(t *testing.T, k *kustomization, d deployObject, cfg *config
 
 	// Mounts: the config where the image reads it, the key from a Secret,
 	// the store on a writable volume (the root file system is read-only).
+	// The config is either the file itself (subPath config.yaml, read at
+	// start) or the directory /etc/authgate, whose ConfigMap must then hold
+	// config.yaml; nothing else may be mounted below that directory.
 	mounts := deployList(authgate.spec, "volumeMounts")
 	configVol := deployMountFor(mounts, deployConfigPath)
-	if configVol == nil || deployStr(configVol, "mountPath") != deployConfigPath {
-		t.Errorf("%s: no volumeMount at %s", aw, deployConfigPath)
-	} else if vol := volumes[deployStr(configVol, "name")]; deployStr(vol, "configMap", "name") != k.configMapName {
-		t.Errorf("%s: %s must come from ConfigMap %s", aw, deployConfigPath, k.configMapName)
+	configDir := path.Dir(deployConfigPath)
+	vol := volumes[deployStr(configVol, "name")]
+	switch mp := deployStr(configVol, "mountPath"); {
+	case configVol == nil || mp != deployConfigPath && mp != configDir:
+		t.Errorf("%s: no volumeMount at %s or at its directory %s", aw, deployConfigPath, configDir)
+	case deployStr(vol, "configMap", "name") != k.configMapName:
+		t.Errorf("%s: %s must come from ConfigMap %s", aw, mp, k.configMapName)
+	case mp == deployConfigPath && deployStr(configVol, "subPath") != path.Base(deployConfigPath):
+		t.Errorf("%s: the volumeMount at %s needs subPath %s", aw, deployConfigPath, path.Base(deployConfigPath))
+	case mp == configDir:
+		if sp := deployStr(configVol, "subPath"); sp != "" {
+			t.Errorf("%s: the volumeMount at %s must not have a subPath (%q)", aw, configDir, sp)
+		}
+		if items := deployList(vol, "configMap", "items"); len(items) > 0 && !slices.ContainsFunc(items, func(it any) bool {
+			return deployStr(it, "key") == "config.yaml" && deployStr(it, "path") == path.Base(deployConfigPath)
+		}) {
+			t.Errorf("%s: the items of volume %s must map key config.yaml to path %s", aw, deployStr(configVol, "name"), path.Base(deployConfigPath))
+		}
+		for _, m := range mounts {
+			if other := deployStr(m, "mountPath"); strings.HasPrefix(other, configDir+"/") {
+				t.Errorf("%s: volumeMount %s lies inside the ConfigMap mount %s: mount it elsewhere", aw, other, configDir)
+			}
+		}
 	}
 	if cfg.Tokens != nil && cfg.Tokens.SigningKey != "" {
 		key := cfg.Tokens.SigningKey
@@ -322,6 +367,25 @@ func checkDeployment(t *testing.T, k *kustomization, d deployObject, cfg *config
 			t.Errorf("%s: the directory of store %s must be a volumeMount: the root file system is read-only", aw, file)
 		case deployDig(m, "readOnly") == true:
 			t.Errorf("%s: the volumeMount holding store %s must be writable", aw, file)
+		}
+	}
+
+	if config.IsPostgres(cfg.Store) {
+		pw := ""
+		if cfg.Postgres != nil {
+			pw = cfg.Postgres.PasswordFile
+		}
+		if pw != "" && !path.IsAbs(pw) {
+			pw = path.Join(configDir, pw)
+		}
+		m := deployMountFor(mounts, pw)
+		switch {
+		case pw == "":
+			t.Errorf("deploy/%s: store is PostgreSQL but postgres.password_file is not set: the password must come from a Secret volume, never the ConfigMap", k.configName)
+		case m == nil:
+			t.Errorf("%s: no volumeMount holds postgres.password_file %s", aw, pw)
+		case deployDig(volumes[deployStr(m, "name")], "secret") == nil:
+			t.Errorf("%s: postgres.password_file %s must come from a Secret volume, not %s", aw, pw, deployStr(m, "name"))
 		}
 	}
 
@@ -502,6 +566,189 @@ func checkDecisionService(t *testing.T, k *kustomization, cfg *config.Config, de
 	}
 }
 
+// checkReplicated checks a kustomization that runs the accounts server as
+// several replicas: a PostgreSQL store (a sqlite: store is one file on one
+// node) that the kustomization does not run itself, at least two replicas
+// spread over nodes, a PodDisruptionBudget that keeps some of them and still
+// lets a drain proceed, the config mounted without subPath so that ConfigMap
+// updates reach the pods, and egress to DNS and PostgreSQL.
+func checkReplicated(t *testing.T, k *kustomization, d deployObject, cfg *config.Config) {
+	t.Helper()
+	where := "deploy/" + d.file + ": Deployment " + d.name()
+	if cfg.Accounts == nil {
+		t.Errorf("deploy/%s: accounts must be on: the replicas exist to share accounts", k.configName)
+	}
+	dbPort := 5432
+	if !config.IsPostgres(cfg.Store) {
+		t.Errorf("deploy/%s: store must be a postgres:// URL: a sqlite: store is one file on one node, which several replicas cannot share", k.configName)
+	} else if u, err := url.Parse(cfg.Store); err == nil && u.Port() != "" {
+		dbPort, _ = strconv.Atoi(u.Port())
+	}
+
+	replicas, ok := deployDig(d.doc, "spec", "replicas").(int)
+	if !ok || replicas < 2 {
+		t.Errorf("%s: spec.replicas must be 2 or more, not %v", where, deployDig(d.doc, "spec", "replicas"))
+	}
+	labels, _ := deployDig(d.doc, "spec", "template", "metadata", "labels").(map[string]any)
+	pod := deployDig(d.doc, "spec", "template", "spec")
+
+	// PostgreSQL is an existing, operator-managed service, not shipped here.
+	for _, o := range k.all {
+		kind := deployStr(o.doc, "kind")
+		if kind == "StatefulSet" {
+			t.Errorf("deploy/%s: StatefulSet %s: the kustomization must not run its own database", o.file, o.name())
+		}
+		for _, c := range deployList(o.doc, "spec", "template", "spec", "containers") {
+			img := deployStr(c, "image")
+			if base := path.Base(img); strings.HasPrefix(base, "postgres") {
+				t.Errorf("deploy/%s: %s %s runs %s: PostgreSQL is expected to exist (an operator or a managed service), not to be shipped here", o.file, kind, o.name(), img)
+			}
+		}
+	}
+
+	// Spread over nodes.
+	spread := false
+	for _, c := range deployList(pod, "topologySpreadConstraints") {
+		if deployStr(c, "topologyKey") == "kubernetes.io/hostname" && deploySelects(deployDig(c, "labelSelector"), labels) {
+			spread = true
+		}
+	}
+	anti := deployDig(pod, "affinity", "podAntiAffinity")
+	terms := deployList(anti, "requiredDuringSchedulingIgnoredDuringExecution")
+	for _, w := range deployList(anti, "preferredDuringSchedulingIgnoredDuringExecution") {
+		terms = append(terms, deployDig(w, "podAffinityTerm"))
+	}
+	for _, term := range terms {
+		if deployStr(term, "topologyKey") == "kubernetes.io/hostname" && deploySelects(deployDig(term, "labelSelector"), labels) {
+			spread = true
+		}
+	}
+	if !spread {
+		t.Errorf("%s: no topologySpreadConstraints or podAntiAffinity on kubernetes.io/hostname selects its own pods: the replicas may all land on one node", where)
+	}
+
+	// A PodDisruptionBudget that selects the pods and allows one disruption.
+	var pdbs []deployObject
+	for _, p := range k.objects("PodDisruptionBudget") {
+		if deploySelects(deployDig(p.doc, "spec", "selector"), labels) {
+			pdbs = append(pdbs, p)
+		}
+	}
+	if len(pdbs) == 0 {
+		t.Errorf("deploy/%s: no PodDisruptionBudget selects the pods of %s", k.dir, where)
+	}
+	for _, p := range pdbs {
+		pw := "deploy/" + p.file + ": PodDisruptionBudget " + p.name()
+		maxU, hasMax := deployDig(p.doc, "spec", "maxUnavailable").(int)
+		minA, hasMin := deployDig(p.doc, "spec", "minAvailable").(int)
+		switch {
+		case hasMax && maxU < 1:
+			t.Errorf("%s: maxUnavailable %d blocks every drain", pw, maxU)
+		case hasMin && (minA < 1 || minA >= replicas):
+			t.Errorf("%s: minAvailable %d must be between 1 and replicas-1 (%d): at %d it protects nothing or blocks every drain", pw, minA, replicas-1, minA)
+		case !hasMax && !hasMin:
+			t.Errorf("%s: set maxUnavailable or minAvailable as an integer", pw)
+		}
+	}
+
+	// The config reaches the pods when the ConfigMap changes: no subPath.
+	volumes := map[string]any{}
+	for _, v := range deployList(pod, "volumes") {
+		volumes[deployStr(v, "name")] = v
+	}
+	for _, c := range deployList(pod, "containers") {
+		for _, m := range deployList(c, "volumeMounts") {
+			if deployStr(volumes[deployStr(m, "name")], "configMap", "name") == k.configMapName && deployStr(m, "subPath") != "" {
+				t.Errorf("%s container %s: mounts ConfigMap %s with subPath %q: a subPath mount never sees ConfigMap updates, so config changes would not reload",
+					where, deployStr(c, "name"), k.configMapName, deployStr(m, "subPath"))
+			}
+		}
+	}
+
+	// Egress, where a NetworkPolicy restricts it: DNS and PostgreSQL.
+	for _, np := range k.objects("NetworkPolicy") {
+		if !deploySelects(deployDig(np.doc, "spec", "podSelector"), labels) ||
+			!slices.Contains(deployList(np.doc, "spec", "policyTypes"), any("Egress")) {
+			continue
+		}
+		nw := "deploy/" + np.file + ": NetworkPolicy " + np.name()
+		rules := deployList(np.doc, "spec", "egress")
+		for _, want := range []struct {
+			port  int
+			proto string
+			what  string
+		}{{53, "UDP", "DNS"}, {dbPort, "TCP", "PostgreSQL"}} {
+			if !deployEgressAllows(rules, want.port, want.proto) {
+				t.Errorf("%s: egress does not allow %s port %d (%s)", nw, want.proto, want.port, want.what)
+			}
+		}
+	}
+}
+
+// deploySelects reports whether a label selector (matchLabels, and
+// matchExpressions with In, NotIn, Exists, DoesNotExist) selects pods with
+// labels. A missing selector selects nothing here.
+func deploySelects(sel any, labels map[string]any) bool {
+	m, ok := sel.(map[string]any)
+	if !ok || len(m) == 0 {
+		return false
+	}
+	ml, _ := m["matchLabels"].(map[string]any)
+	for k, v := range ml {
+		if labels[k] != v {
+			return false
+		}
+	}
+	for _, e := range deployList(m, "matchExpressions") {
+		val, has := labels[deployStr(e, "key")]
+		in := slices.Contains(deployList(e, "values"), val)
+		switch deployStr(e, "operator") {
+		case "In":
+			if !has || !in {
+				return false
+			}
+		case "NotIn":
+			if has && in {
+				return false
+			}
+		case "Exists":
+			if !has {
+				return false
+			}
+		case "DoesNotExist":
+			if has {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// deployEgressAllows reports whether some egress rule allows port/proto to
+// some destination (a rule without ports allows every port).
+func deployEgressAllows(rules []any, port int, proto string) bool {
+	for _, r := range rules {
+		ports := deployList(r, "ports")
+		if len(ports) == 0 {
+			return true
+		}
+		for _, p := range ports {
+			pp := deployStr(p, "protocol")
+			if pp == "" {
+				pp = "TCP"
+			}
+			n, _ := deployDig(p, "port").(int)
+			end, _ := deployDig(p, "endPort").(int)
+			if pp == proto && (n == port || n <= port && port <= end) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // TestDeployKustomizeRenders renders every kustomization under
 // deploy/kubernetes with kubectl.
 func TestDeployKustomizeRenders(t *testing.T) {
@@ -664,38 +911,132 @@ func TestDeployEnvoy(t *testing.T) {
 	}
 }
 
-// TestDeployCompose: authgate is the edge of compose.yaml, with its config
-// and key read-only, its store on a volume, and routes to the apps there.
-func TestDeployCompose(t *testing.T) {
-	const composeFile, agFile = "compose/compose.yaml", "compose/authgate.yaml"
-	cfg := deployParseConfigFile(t, agFile)
-	docs := deployDocs(t, filepath.Join(deployRoot, composeFile))
-	if len(docs) != 1 {
-		t.Fatalf("deploy/%s: want one YAML document, found %d", composeFile, len(docs))
-	}
-	services, _ := deployDig(docs[0], "services").(map[string]any)
-	ag := services["authgate"]
-	if ag == nil {
-		t.Fatalf("deploy/%s: no authgate service", composeFile)
-	}
-	where := "deploy/" + composeFile + ": service authgate"
+// deployComposeSetups are the Compose setups: a file, or a file with an
+// override (docker compose -f compose.yaml -f override.yaml), and the
+// authgate config their authgate services mount.
+var deployComposeSetups = []struct {
+	files  []string // relative to deploy/, base first
+	agFile string
+	// replicated: several authgate services on one PostgreSQL service
+	// (checkComposeReplicated).
+	replicated bool
+}{
+	{files: []string{"compose/compose.yaml"}, agFile: "compose/authgate.yaml"},
+	{
+		files:      []string{"compose/compose.yaml", "compose/compose.postgres.yaml"},
+		agFile:     "compose/authgate.postgres.yaml",
+		replicated: true,
+	},
+}
 
-	// Built from the repository's Dockerfile; apps from Dockerfiles that exist.
-	for name, s := range services {
-		build := deployDig(s, "build")
-		if build == nil {
-			continue
-		}
-		ctxDir := filepath.Join(deployRoot, "compose", deployStr(build, "context"))
-		df := deployStr(build, "dockerfile")
-		if df == "" {
-			df = "Dockerfile"
-		}
-		if _, err := os.Stat(filepath.Join(ctxDir, df)); err != nil {
-			t.Errorf("deploy/%s: service %s: build %s: %v", composeFile, name, df, err)
-		}
+// deployComposeIsAuthgate reports whether a Compose service is an authgate
+// replica: "authgate", or "authgate-" and a suffix.
+func deployComposeIsAuthgate(name string) bool {
+	return name == "authgate" || strings.HasPrefix(name, "authgate-")
+}
+
+// TestDeployCompose: authgate is the edge of each Compose setup, with its
+// config and key read-only, its store on a volume (or PostgreSQL), and
+// routes to the apps there.
+func TestDeployCompose(t *testing.T) {
+	for _, tc := range deployComposeSetups {
+		name := strings.Join(tc.files, "+")
+		t.Run(name, func(t *testing.T) {
+			cfg := deployParseConfigFile(t, tc.agFile)
+			var merged any
+			for _, f := range tc.files {
+				docs := deployDocs(t, filepath.Join(deployRoot, f))
+				if len(docs) != 1 {
+					t.Fatalf("deploy/%s: want one YAML document, found %d", f, len(docs))
+				}
+				merged = deployComposeMerge(merged, docs[0], "")
+			}
+			composeName := "deploy/" + strings.Join(tc.files, " + ")
+			services, _ := deployDig(merged, "services").(map[string]any)
+			var authgates []string
+			for n := range services {
+				if deployComposeIsAuthgate(n) {
+					authgates = append(authgates, n)
+				}
+			}
+			slices.Sort(authgates)
+			if !slices.Contains(authgates, "authgate") {
+				t.Fatalf("%s: no authgate service", composeName)
+			}
+
+			// Apps are built from Dockerfiles that exist.
+			for n, s := range services {
+				build := deployDig(s, "build")
+				if build == nil {
+					continue
+				}
+				ctxDir := filepath.Join(deployRoot, "compose", deployStr(build, "context"))
+				df := deployStr(build, "dockerfile")
+				if df == "" {
+					df = "Dockerfile"
+				}
+				if _, err := os.Stat(filepath.Join(ctxDir, df)); err != nil {
+					t.Errorf("%s: service %s: build %s: %v", composeName, n, df, err)
+				}
+			}
+
+			// No two services publish the same host port.
+			published := map[string]string{}
+			for n, s := range services {
+				for _, p := range deployList(s, "ports") {
+					ps, _ := p.(string)
+					parts := strings.Split(ps, ":")
+					if len(parts) < 2 {
+						continue
+					}
+					host := strings.Join(parts[:len(parts)-1], ":")
+					if prev, ok := published[host]; ok {
+						t.Errorf("%s: services %s and %s both publish %s", composeName, prev, n, host)
+					}
+					published[host] = n
+				}
+			}
+
+			for _, n := range authgates {
+				checkComposeAuthgate(t, composeName, n, services[n], cfg, tc.agFile)
+			}
+
+			// Routes go to services of this setup that only authgate can reach.
+			for _, r := range cfg.Routes {
+				u, err := url.Parse(r.Upstream)
+				if err != nil {
+					t.Errorf("deploy/%s: route %s: upstream %q: %v", tc.agFile, r.Name, r.Upstream, err)
+					continue
+				}
+				s, ok := services[u.Hostname()]
+				if !ok || deployComposeIsAuthgate(u.Hostname()) {
+					t.Errorf("deploy/%s: route %s: upstream host %q is not an app service of %s", tc.agFile, r.Name, u.Hostname(), composeName)
+					continue
+				}
+				if deployDig(s, "ports") != nil {
+					t.Errorf("%s: service %s publishes ports: only authgate may reach it", composeName, u.Hostname())
+				}
+				if cmd := deployJoin(deployList(s, "command")); !strings.Contains(cmd, ":"+u.Port()) {
+					t.Errorf("deploy/%s: route %s: upstream %s, but service %s runs %q", tc.agFile, r.Name, r.Upstream, u.Hostname(), cmd)
+				}
+			}
+
+			if tc.replicated {
+				checkComposeReplicated(t, composeName, merged, authgates, cfg, tc.agFile)
+			}
+		})
 	}
-	if got := filepath.Clean(filepath.Join(deployRoot, "compose", deployStr(ag, "build", "context"))); got != filepath.Clean(filepath.Join(deployRoot, "..")) {
+}
+
+// checkComposeAuthgate checks one authgate service of a Compose setup: built
+// from the repository, config and key read-only, store writable, read-only
+// root, traffic published and admin on the host's loopback only.
+func checkComposeAuthgate(t *testing.T, composeName, name string, ag any, cfg *config.Config, agFile string) {
+	t.Helper()
+	where := composeName + ": service " + name
+	if deployDig(ag, "build") == nil {
+		t.Errorf("%s: must be built from the repository root (build: ../..)", where)
+	} else if got := filepath.Clean(filepath.Join(deployRoot, "compose", deployStr(ag, "build", "context"))); got != filepath.Clean(filepath.Join(deployRoot, "..")) {
 		t.Errorf("%s: must be built from the repository root (build: ../..)", where)
 	}
 
@@ -722,8 +1063,8 @@ func TestDeployCompose(t *testing.T) {
 		}
 		return nil
 	}
-	if m := under(deployConfigPath); m == nil || m.dst != deployConfigPath || !m.ro || path.Base(m.src) != "authgate.yaml" {
-		t.Errorf("%s: ./authgate.yaml must be mounted read-only at %s", where, deployConfigPath)
+	if m := under(deployConfigPath); m == nil || m.dst != deployConfigPath || !m.ro || path.Base(m.src) != path.Base(agFile) {
+		t.Errorf("%s: ./%s must be mounted read-only at %s", where, path.Base(agFile), deployConfigPath)
 	}
 	if cfg.Tokens != nil && cfg.Tokens.SigningKey != "" {
 		if m := under(cfg.Tokens.SigningKey); !path.IsAbs(cfg.Tokens.SigningKey) || m == nil || !m.ro {
@@ -738,9 +1079,14 @@ func TestDeployCompose(t *testing.T) {
 	if deployDig(ag, "read_only") != true {
 		t.Errorf("%s: read_only must be true", where)
 	}
+	if deployStr(ag, "user") != "65532:65532" {
+		t.Errorf("%s: user must be \"65532:65532\", the image's non-root user", where)
+	}
+	if !slices.Contains(deployList(ag, "cap_drop"), any("ALL")) {
+		t.Errorf("%s: cap_drop must contain ALL", where)
+	}
 
-	// Ports: traffic published, admin only on the host's loopback, and no
-	// other service publishes anything.
+	// Ports: traffic published, admin only on the host's loopback.
 	_, listenPort := deployAddr(t, agFile, "listen", cfg.Listen)
 	_, adminPort := deployAddr(t, agFile, "admin_listen", cfg.AdminListen)
 	var traffic bool
@@ -762,26 +1108,224 @@ func TestDeployCompose(t *testing.T) {
 	if !traffic {
 		t.Errorf("%s: listen port %d of deploy/%s is not published", where, listenPort, agFile)
 	}
+}
 
-	// Routes go to services of this file that only authgate can reach.
-	for _, r := range cfg.Routes {
-		u, err := url.Parse(r.Upstream)
-		if err != nil {
-			t.Errorf("deploy/%s: route %s: upstream %q: %v", agFile, r.Name, r.Upstream, err)
-			continue
-		}
-		s, ok := services[u.Hostname()]
-		if !ok || u.Hostname() == "authgate" {
-			t.Errorf("deploy/%s: route %s: upstream host %q is not an app service of deploy/%s", agFile, r.Name, u.Hostname(), composeFile)
-			continue
-		}
-		if deployDig(s, "ports") != nil {
-			t.Errorf("deploy/%s: service %s publishes ports: only authgate may reach it", composeFile, u.Hostname())
-		}
-		if cmd := deployJoin(deployList(s, "command")); !strings.Contains(cmd, ":"+u.Port()) {
-			t.Errorf("deploy/%s: route %s: upstream %s, but service %s runs %q", agFile, r.Name, r.Upstream, u.Hostname(), cmd)
+// checkComposeReplicated checks a Compose setup with several authgate
+// replicas: they share a PostgreSQL service of the setup, start only once
+// it is healthy, and read its password from the compose secret it was
+// initialised with.
+func checkComposeReplicated(t *testing.T, composeName string, merged any, authgates []string, cfg *config.Config, agFile string) {
+	t.Helper()
+	services, _ := deployDig(merged, "services").(map[string]any)
+	if len(authgates) < 2 {
+		t.Errorf("%s: want at least two authgate replicas, found %v", composeName, authgates)
+	}
+	if cfg.Accounts == nil {
+		t.Errorf("deploy/%s: accounts must be on: the replicas exist to share accounts", agFile)
+	}
+	if !config.IsPostgres(cfg.Store) {
+		t.Fatalf("deploy/%s: store must be a postgres:// URL: a sqlite: store is one file that one replica opens", agFile)
+	}
+	u, err := url.Parse(cfg.Store)
+	if err != nil {
+		t.Fatalf("deploy/%s: store is not a URL", agFile)
+	}
+	dbName := u.Hostname()
+	db := services[dbName]
+	pw := "postgres service " + dbName
+	where := composeName + ": " + pw
+	if db == nil {
+		t.Fatalf("deploy/%s: store host %q is not a service of %s", agFile, dbName, composeName)
+	}
+	if img := deployStr(db, "image"); !strings.HasPrefix(img, "postgres:") {
+		t.Errorf("%s: image %q, want postgres:<version>", where, img)
+	}
+	if deployDig(db, "ports") != nil {
+		t.Errorf("%s: publishes ports: only the authgate replicas need the database", where)
+	}
+	if test := deployJoin(deployList(db, "healthcheck", "test")); !strings.Contains(test, "pg_isready") || deployDig(db, "healthcheck", "disable") == true {
+		t.Errorf("%s: healthcheck.test %q must run pg_isready", where, test)
+	}
+	if p := u.Port(); p != "" && p != "5432" {
+		t.Errorf("deploy/%s: store port %s, but the postgres image listens on 5432", agFile, p)
+	}
+
+	env := deployComposeEnv(deployDig(db, "environment"))
+	user := env["POSTGRES_USER"]
+	if user == "" {
+		user = "postgres"
+	}
+	name := env["POSTGRES_DB"]
+	if name == "" {
+		name = user
+	}
+	if u.User.Username() != user || strings.Trim(u.Path, "/") != name {
+		t.Errorf("deploy/%s: store names user %q and database %q, but %s creates user %q and database %q",
+			agFile, u.User.Username(), strings.Trim(u.Path, "/"), pw, user, name)
+	}
+	if _, ok := env["POSTGRES_PASSWORD"]; ok {
+		t.Errorf("%s: POSTGRES_PASSWORD is written in the file: use POSTGRES_PASSWORD_FILE and a compose secret", where)
+	}
+	topSecrets, _ := deployDig(merged, "secrets").(map[string]any)
+	dbSecret := deployComposeSecretAt(deployDig(db, "secrets"), env["POSTGRES_PASSWORD_FILE"])
+	if dbSecret == "" {
+		t.Errorf("%s: POSTGRES_PASSWORD_FILE %q is not where one of its secrets is mounted", where, env["POSTGRES_PASSWORD_FILE"])
+	} else if s := topSecrets[dbSecret]; deployStr(s, "file") == "" && deployStr(s, "environment") == "" {
+		t.Errorf("%s: secret %s is not defined under the top-level secrets (file: or environment:)", composeName, dbSecret)
+	}
+
+	var data bool
+	for _, v := range deployList(db, "volumes") {
+		s, _ := v.(string)
+		src, dst, _ := strings.Cut(s, ":")
+		dst, _, _ = strings.Cut(dst, ":")
+		if dst == "/var/lib/postgresql/data" && deployDig(merged, "volumes", src) != nil {
+			data = true
 		}
 	}
+	if !data {
+		t.Errorf("%s: /var/lib/postgresql/data must be a named volume of the top-level volumes", where)
+	}
+
+	pwFile := ""
+	if cfg.Postgres != nil {
+		pwFile = cfg.Postgres.PasswordFile
+	}
+	if !path.IsAbs(pwFile) {
+		t.Errorf("deploy/%s: postgres.password_file %q must be the absolute path of a compose secret (/run/secrets/NAME)", agFile, pwFile)
+	}
+	dbNets := deployComposeNetworks(db)
+	for _, n := range authgates {
+		ag := services[n]
+		aw := composeName + ": service " + n
+		if got := deployStr(ag, "depends_on", dbName, "condition"); got != "service_healthy" {
+			t.Errorf("%s: depends_on.%s.condition is %q, want service_healthy: authgate must start once PostgreSQL accepts connections", aw, dbName, got)
+		}
+		if !slices.ContainsFunc(deployComposeNetworks(ag), func(s string) bool { return slices.Contains(dbNets, s) }) {
+			t.Errorf("%s: shares no network with %s", aw, pw)
+		}
+		if got := deployComposeSecretAt(deployDig(ag, "secrets"), pwFile); got == "" {
+			t.Errorf("%s: postgres.password_file %s of deploy/%s is not where one of its secrets is mounted", aw, pwFile, agFile)
+		} else if got != dbSecret {
+			t.Errorf("%s: postgres.password_file is secret %s, but %s was initialised from secret %s", aw, got, pw, dbSecret)
+		}
+	}
+}
+
+// deployComposeEnv reads a service's environment, a mapping or a list of
+// KEY=VALUE.
+func deployComposeEnv(v any) map[string]string {
+	out := map[string]string{}
+	switch e := v.(type) {
+	case map[string]any:
+		for k, val := range e {
+			s, _ := val.(string)
+			out[k] = s
+		}
+	case []any:
+		for _, kv := range e {
+			s, _ := kv.(string)
+			k, val, _ := strings.Cut(s, "=")
+			out[k] = val
+		}
+	}
+	return out
+}
+
+// deployComposeSecretAt returns the secret (its source name) that a
+// service's secrets mount at file, "" if none.
+func deployComposeSecretAt(secrets any, file string) string {
+	l, _ := secrets.([]any)
+	for _, s := range l {
+		src, target := "", ""
+		switch s := s.(type) {
+		case string:
+			src = s
+		case map[string]any:
+			src = deployStr(s, "source")
+			target = deployStr(s, "target")
+		}
+		if target == "" {
+			target = src
+		}
+		if !path.IsAbs(target) {
+			target = "/run/secrets/" + target
+		}
+		if file != "" && target == file {
+			return src
+		}
+	}
+	return ""
+}
+
+// deployComposeNetworks lists the networks a service joins ("default" when
+// it names none).
+func deployComposeNetworks(svc any) []string {
+	var out []string
+	switch n := deployDig(svc, "networks").(type) {
+	case []any:
+		for _, v := range n {
+			s, _ := v.(string)
+			out = append(out, s)
+		}
+	case map[string]any:
+		for k := range n {
+			out = append(out, k)
+		}
+	}
+	if len(out) == 0 && deployDig(svc, "network_mode") == nil {
+		out = []string{"default"}
+	}
+	return out
+}
+
+// deployComposeMerge applies a Compose override to base the way
+// `docker compose -f base -f override` does, for the keys these tests
+// read: mappings merge key by key; a service's volumes merge by target
+// path; command, entrypoint and healthcheck.test are replaced; other
+// sequences (ports, secrets, networks, ...) are joined without duplicates.
+func deployComposeMerge(base, over any, key string) any {
+	switch o := over.(type) {
+	case map[string]any:
+		b, ok := base.(map[string]any)
+		if !ok {
+			return o
+		}
+		out := map[string]any{}
+		for k, v := range b {
+			out[k] = v
+		}
+		for k, v := range o {
+			out[k] = deployComposeMerge(b[k], v, k)
+		}
+		return out
+	case []any:
+		b, ok := base.([]any)
+		if !ok || key == "command" || key == "entrypoint" || key == "test" {
+			return o
+		}
+		id := func(v any) string { return fmt.Sprint(v) }
+		if key == "volumes" {
+			id = func(v any) string {
+				if s, ok := v.(string); ok {
+					parts := strings.Split(s, ":")
+					if len(parts) > 1 {
+						return parts[1]
+					}
+					return parts[0]
+				}
+				return deployStr(v, "target")
+			}
+		}
+		var out []any
+		for _, v := range b {
+			if !slices.ContainsFunc(o, func(w any) bool { return id(w) == id(v) }) {
+				out = append(out, v)
+			}
+		}
+		return append(out, o...)
+	}
+	return over
 }
 
 // kustomization is a directory of Kubernetes manifests.
