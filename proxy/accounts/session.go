@@ -137,7 +137,7 @@ func (s *Service) accessToken(u *User, sid string) (*issued, error) {
 }
 
 // endAccessToken revokes a verified access token until its expiry, and the
-// family ("sid") it belongs to.
+// family its "sid" claim names if that family is the subject's.
 func (s *Service) endAccessToken(ctx context.Context, id *identity.Identity) error {
 	iss, _ := id.Claims["iss"].(string)
 	if id.TokenID != "" {
@@ -148,7 +148,8 @@ func (s *Service) endAccessToken(ctx context.Context, id *identity.Identity) err
 		s.d.Revocations.DenyToken(iss, id.TokenID, id.ExpiresAt)
 	}
 	if sid, ok := id.Claims["sid"].(string); ok && sid != "" {
-		err := s.d.Store.RevokeFamily(ctx, sid, ReasonLogout, s.d.Now().UTC())
+		// ErrNotFound: pruned, or not the subject's; nothing of theirs to end.
+		err := s.d.Store.RevokeFamily(ctx, id.Subject, sid, ReasonLogout, s.d.Now().UTC())
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}

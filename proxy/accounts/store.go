@@ -111,10 +111,13 @@ type Store interface {
 	// before the transaction commits, even when decide also returns an
 	// error. UpdateFamily returns decide's error, or the store's own.
 	UpdateFamily(ctx context.Context, tokenHash []byte, decide func(f Family) (*Family, error)) error
-	// RevokeFamily ends the family with that ID (logout by access token,
-	// whose "sid" claim names its family) if it is still live; ErrNotFound
-	// when no family has that ID. Revoking a revoked family is not an error.
-	RevokeFamily(ctx context.Context, familyID, reason string, at time.Time) error
+	// RevokeFamily ends the family with that ID if it belongs to the user
+	// userID and is still live (logout by access token: familyID is the
+	// token's "sid" claim, userID its subject). ErrNotFound, with nothing
+	// changed, when no family has that ID or it belongs to another user.
+	// Revoking a revoked family is not an error and keeps the first
+	// revocation.
+	RevokeFamily(ctx context.Context, userID, familyID, reason string, at time.Time) error
 
 	// DenyAccessToken records a revoked access token until its expiry.
 	DenyAccessToken(ctx context.Context, d DeniedToken) error

@@ -197,7 +197,7 @@ func testLifecycle(t *testing.T, open Opener) {
 			{"UpdateFamily", func() error {
 				return s.UpdateFamily(c, hash("t0"), func(f accounts.Family) (*accounts.Family, error) { return &f, nil })
 			}},
-			{"RevokeFamily", func() error { return s.RevokeFamily(c, "fam", accounts.ReasonLogout, base) }},
+			{"RevokeFamily", func() error { return s.RevokeFamily(c, "id-alice", "fam", accounts.ReasonLogout, base) }},
 			{"DenyAccessToken", func() error {
 				return s.DenyAccessToken(c, accounts.DeniedToken{Issuer: "i", JTI: "j", ExpiresAt: base})
 			}},
