@@ -182,5 +182,8 @@ func testFamilies(t *testing.T, open Opener) {
 		wantErr(t, "RevokeFamily(alice, bob's family)",
 			s.RevokeFamily(ctx(t), alice.ID, "fam-b", accounts.ReasonLogout, at(time.Hour)), accounts.ErrNotFound)
 		checkFamily(t, mustGetFamily(t, s, hash("b0")), bobs)
+		if got := sessions(t, s, at(time.Hour)); len(got) != 0 {
+			t.Errorf("session revocations = %v, want none", got)
+		}
 	})
 }
