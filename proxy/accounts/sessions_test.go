@@ -1,11 +1,13 @@
 package accounts_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/authgate/authgate/proxy/accounts"
 	"github.com/authgate/authgate/proxy/identity"
+	"github.com/authgate/authgate/proxy/keys"
 	"github.com/authgate/authgate/proxy/token"
 )
 
@@ -186,5 +188,53 @@ func TestUserChangeInTheSameSecond(t *testing.T) {
 			e.checkRevoked(true, before)
 			e.checkRevoked(false, after)
 		})
+	}
+}
+
+// TestLogoutRefusesExternalTokens: a token of an external issuer, even one
+// whose sub and sid name a real user's session, ends nothing: logout
+// refuses it before touching the store.
+func TestLogoutRefusesExternalTokens(t *testing.T) {
+	const idp = "https://idp.test"
+	idpKey, err := keys.Generate(keys.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvIssuers(t, nil, token.Issuer{
+		Name: "partner", Issuer: idp, Audience: []string{audience},
+		Algorithms: token.Algorithms(idpKey), Keys: token.StaticKeys(idpKey),
+	})
+	access, refresh := e.mustLogin("alice")
+	alice := e.verify(access)
+	external, _, err := token.NewSigner(idpKey, idp, audience, e.clock.Now).
+		Sign(alice.Subject, map[string]any{"sid": e.sid(access)}, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := e.verify(external); id.Issuer != "partner" {
+		t.Fatalf("external token verified as issuer %q", id.Issuer)
+	}
+
+	for name, body := range map[string]any{
+		"bearer only":                nil,
+		"bearer and a refresh token": map[string]string{"refresh_token": refresh},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := e.do("POST", "/auth/logout", body, bearer(external))
+			if r.code != 401 || !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+				t.Fatalf("logout with an external token: %d %s %q", r.code, r.raw, r.header.Get("WWW-Authenticate"))
+			}
+			set, err := e.store.Revocations(t.Context(), e.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(set.Tokens) != 0 || len(set.Sessions) != 0 || len(set.Subjects) != 0 {
+				t.Errorf("the store was changed: %+v", set)
+			}
+			e.checkRevoked(false, access)
+		})
+	}
+	if r := e.refresh(refresh); r.code != 200 {
+		t.Errorf("alice's refresh after the refused logouts: %d %s", r.code, r.raw)
 	}
 }
