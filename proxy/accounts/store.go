@@ -81,9 +81,9 @@ type SubjectRevocation struct {
 type SessionRevocation struct {
 	FamilyID string
 	// Until is when the session's last access token has expired for
-	// certain: the earlier of the family's RevokedAt and ExpiresAt (no
-	// access token is issued in a family after either) plus
-	// SessionRevocationRetention.
+	// certain: the earlier of the family's RevokedAt and ExpiresAt
+	// (RevokedAt when ExpiresAt is zero; no access token is issued in a
+	// family after either) plus SessionRevocationRetention.
 	Until time.Time
 }
 
@@ -128,7 +128,8 @@ type Store interface {
 	// undo each other. change must not call the Store; when it returns an
 	// error nothing is stored and that error is returned. When revoke is
 	// non-nil the same transaction also revokes all of the user's live
-	// families with revoke.Reason and records the subject revocation
+	// families with revoke.Reason at revoke.At (so that Revocations reports
+	// them as session revocations) and records the subject revocation
 	// (password change, disable).
 	UpdateUser(ctx context.Context, id string, change func(u *User) error, revoke *Revocation) error
 
@@ -154,7 +155,7 @@ type Store interface {
 	DenyAccessToken(ctx context.Context, d DeniedToken) error
 	// Revocations returns, from one consistent snapshot, the revocations
 	// still in force at now, for the in-memory revocation index: see
-	// RevocationSet.
+	// RevocationSet. The set is never nil when the error is.
 	Revocations(ctx context.Context, now time.Time) (*RevocationSet, error)
 	// Prune deletes families, tokens and revocations that ended before now.
 	// A revoked family is kept while its session revocation is in force
