@@ -253,6 +253,12 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 	ended := false
 	if raw != "" {
 		id, err := s.d.Verifier.Verify(raw)
+		if err == nil && id.Issuer != token.OwnIssuerName {
+			// Logout ends authgate's own sessions only: an external
+			// issuer's token names none of them, whatever its claims say,
+			// and is refused before anything is stored.
+			err = fmt.Errorf("%w: not issued by authgate", token.ErrInvalid)
+		}
 		if err != nil {
 			respond.Deny(w, s.cfg.Realm, err)
 			return

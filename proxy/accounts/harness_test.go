@@ -61,6 +61,13 @@ type env struct {
 // Config, a real SQLite store in a temp dir and real argon2id hashing.
 func newEnv(t *testing.T, tweak func(*accounts.Config)) *env {
 	t.Helper()
+	return newEnvIssuers(t, tweak)
+}
+
+// newEnvIssuers is newEnv with a verifier that also accepts tokens of the
+// external issuers given.
+func newEnvIssuers(t *testing.T, tweak func(*accounts.Config), external ...token.Issuer) *env {
+	t.Helper()
 	keyOnce.Do(func() {
 		var err error
 		if key, err = keys.Generate(keys.EdDSA); err != nil {
@@ -73,11 +80,11 @@ func newEnv(t *testing.T, tweak func(*accounts.Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	ver, err := token.NewVerifier([]token.Issuer{{
-		Name: "authgate", Issuer: issuer, Audience: []string{audience},
+	ver, err := token.NewVerifier(append([]token.Issuer{{
+		Name: token.OwnIssuerName, Issuer: issuer, Audience: []string{audience},
 		Algorithms: token.Algorithms(key), Types: []string{token.TypeAccessToken},
 		Keys: token.StaticKeys(key),
-	}}, clk.Now)
+	}}, external...), clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

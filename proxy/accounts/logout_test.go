@@ -18,7 +18,7 @@ func TestLogout(t *testing.T) {
 		accessRevoked bool
 	}{
 		{"access token only", true, false, 200, true},
-		{"refresh token only", false, true, 200, false},
+		{"refresh token only", false, true, 200, true},
 		{"both", true, true, 200, true},
 		{"neither", false, false, 401, false},
 	}

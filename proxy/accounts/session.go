@@ -100,6 +100,10 @@ func (s *Service) rotate(ctx context.Context, presented string) (*Family, *issue
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return &stored, nil, errRefreshUnknown
+	case errors.Is(err, errReuse):
+		// The family is revoked in the store: so are its access tokens.
+		s.revokeSession(stored.ID, s.d.Now().UTC())
+		return &stored, nil, err
 	case err != nil:
 		return &stored, nil, err
 	}
@@ -136,8 +140,10 @@ func (s *Service) accessToken(u *User, sid string) (*issued, error) {
 	return &issued{access: tok, expiresIn: int64(exp.Sub(s.d.Now()).Round(time.Second) / time.Second)}, nil
 }
 
-// endAccessToken revokes a verified access token until its expiry, and the
-// family ("sid") it belongs to.
+// endAccessToken ends the session of a verified access token of
+// authgate's own: the token is denied until its expiry, and the family its
+// "sid" claim names is revoked, if it is the subject's, together with every
+// access token issued in it.
 func (s *Service) endAccessToken(ctx context.Context, id *identity.Identity) error {
 	iss, _ := id.Claims["iss"].(string)
 	if id.TokenID != "" {
@@ -148,31 +154,50 @@ func (s *Service) endAccessToken(ctx context.Context, id *identity.Identity) err
 		s.d.Revocations.DenyToken(iss, id.TokenID, id.ExpiresAt)
 	}
 	if sid, ok := id.Claims["sid"].(string); ok && sid != "" {
-		err := s.d.Store.RevokeFamily(ctx, sid, ReasonLogout, s.d.Now().UTC())
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		now := s.d.Now().UTC()
+		switch err := s.d.Store.RevokeFamily(ctx, id.Subject, sid, ReasonLogout, now); {
+		case err == nil:
+			s.revokeSession(sid, now)
+		case errors.Is(err, ErrNotFound):
+			// Pruned, or not the subject's: nothing of the subject's to end.
+		default:
 			return err
 		}
 	}
 	return nil
 }
 
-// endRefreshToken revokes the family of a refresh token.
+// revokeSession revokes, in this process's index, the access tokens of the
+// family sid that ended at end. Other processes learn of it from the store
+// (Store.Revocations) at their next load.
+func (s *Service) revokeSession(sid string, end time.Time) {
+	s.d.Revocations.RevokeSession(sid, end.Add(SessionRevocationRetention))
+}
+
+// endRefreshToken revokes the family of a refresh token and every access
+// token issued in it.
 func (s *Service) endRefreshToken(ctx context.Context, presented string) error {
 	if !wellFormedRefreshToken(presented) {
 		return errRefreshUnknown
 	}
 	now := s.d.Now().UTC()
+	var sid string
 	err := s.d.Store.UpdateFamily(ctx, hashRefreshToken(presented), func(f Family) (*Family, error) {
 		if !f.RevokedAt.IsZero() {
 			return nil, errFamilyRevoked
 		}
+		sid = f.ID
 		f.RevokedAt, f.RevokeReason = now, ReasonLogout
 		return &f, nil
 	})
 	if errors.Is(err, ErrNotFound) {
 		return errRefreshUnknown
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	s.revokeSession(sid, now)
+	return nil
 }
 
 // writeTokens answers a login or refresh. In cookie mode the refresh token
@@ -239,8 +264,11 @@ func (s *Service) updateUser(ctx context.Context, username, revokeReason string,
 	now := s.d.Now().UTC()
 	var rev *Revocation
 	if revokeReason != "" {
-		// Access tokens carry iat in whole seconds: tokens issued before
-		// this second are revoked; one issued in the same second survives.
+		// Access tokens carry iat in whole seconds, so the subject
+		// revocation covers the seconds before this one. A token issued
+		// earlier in this second is covered by its session instead: the
+		// store revokes all of the user's families with the change, while
+		// a login after the change starts a new, unrevoked one.
 		rev = &Revocation{Reason: revokeReason, At: now.Truncate(time.Second)}
 	}
 	err = s.d.Store.UpdateUser(ctx, u.ID, func(cur *User) error {
@@ -253,6 +281,13 @@ func (s *Service) updateUser(ctx context.Context, username, revokeReason string,
 	}
 	if rev != nil {
 		s.d.Revocations.RevokeSubject(u.ID, rev.At)
+		// The families just revoked are known only to the store: load them
+		// now rather than at the next periodic sync. The change is already
+		// durable, so a failure here only delays it to that sync.
+		if err := s.d.Revocations.Load(ctx, s.d.Store, now); err != nil {
+			s.d.Logger.Warn("revocations not reloaded after a user change; the next sync loads them",
+				"user", u.ID, "error", err)
+		}
 	}
 	return nil
 }

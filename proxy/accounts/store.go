@@ -76,6 +76,37 @@ type SubjectRevocation struct {
 	Before  time.Time
 }
 
+// SessionRevocation ends one session: every access token whose "sid" claim
+// is FamilyID, the refresh family it was issued in, is revoked until Until.
+type SessionRevocation struct {
+	FamilyID string
+	// Until is when the session's last access token has expired for
+	// certain: the earlier of the family's RevokedAt and ExpiresAt
+	// (RevokedAt when ExpiresAt is zero; no access token is issued in a
+	// family after either) plus SessionRevocationRetention.
+	Until time.Time
+}
+
+// SessionRevocationRetention is how long after a family ended its access
+// tokens may still verify: the longest access token lifetime config allows
+// (24h) plus the largest clock leeway (5 min), rounded up. A revoked
+// session is reported by Store.Revocations for that long.
+const SessionRevocationRetention = 25 * time.Hour
+
+// RevocationSet is everything the in-memory revocation index loads from the
+// store. New kinds of revocation become new fields, not new results.
+type RevocationSet struct {
+	// Tokens are the denied access tokens whose ExpiresAt is after now.
+	Tokens []DeniedToken
+	// Subjects are the subject revocations whose cut-off may still cover an
+	// unexpired access token.
+	Subjects []SubjectRevocation
+	// Sessions are the revoked families whose Until is after now, however
+	// they were revoked (RevokeFamily, UpdateFamily storing a revoked
+	// family, UpdateUser with a revocation).
+	Sessions []SessionRevocation
+}
+
 // Store persists users, refresh families and revocations. Every method that
 // returns nil has made its change durable: a crash right after loses
 // nothing. Implementations must be safe for concurrent use, including by
@@ -97,7 +128,8 @@ type Store interface {
 	// undo each other. change must not call the Store; when it returns an
 	// error nothing is stored and that error is returned. When revoke is
 	// non-nil the same transaction also revokes all of the user's live
-	// families with revoke.Reason and records the subject revocation
+	// families with revoke.Reason at revoke.At (so that Revocations reports
+	// them as session revocations) and records the subject revocation
 	// (password change, disable).
 	UpdateUser(ctx context.Context, id string, change func(u *User) error, revoke *Revocation) error
 
@@ -111,17 +143,23 @@ type Store interface {
 	// before the transaction commits, even when decide also returns an
 	// error. UpdateFamily returns decide's error, or the store's own.
 	UpdateFamily(ctx context.Context, tokenHash []byte, decide func(f Family) (*Family, error)) error
-	// RevokeFamily ends the family with that ID (logout by access token,
-	// whose "sid" claim names its family) if it is still live; ErrNotFound
-	// when no family has that ID. Revoking a revoked family is not an error.
-	RevokeFamily(ctx context.Context, familyID, reason string, at time.Time) error
+	// RevokeFamily ends the family with that ID if it belongs to the user
+	// userID and is still live (logout by access token: familyID is the
+	// token's "sid" claim, userID its subject). ErrNotFound, with nothing
+	// changed, when no family has that ID or it belongs to another user.
+	// Revoking a revoked family is not an error and keeps the first
+	// revocation.
+	RevokeFamily(ctx context.Context, userID, familyID, reason string, at time.Time) error
 
 	// DenyAccessToken records a revoked access token until its expiry.
 	DenyAccessToken(ctx context.Context, d DeniedToken) error
-	// Revocations returns the denied tokens and subject revocations still
-	// in force at now, for the in-memory revocation index.
-	Revocations(ctx context.Context, now time.Time) ([]DeniedToken, []SubjectRevocation, error)
+	// Revocations returns, from one consistent snapshot, the revocations
+	// still in force at now, for the in-memory revocation index: see
+	// RevocationSet. The set is never nil when the error is.
+	Revocations(ctx context.Context, now time.Time) (*RevocationSet, error)
 	// Prune deletes families, tokens and revocations that ended before now.
+	// A revoked family is kept while its session revocation is in force
+	// (see SessionRevocation.Until).
 	Prune(ctx context.Context, now time.Time) error
 
 	// Ping reports whether the store is reachable.

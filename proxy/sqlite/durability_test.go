@@ -155,10 +155,11 @@ func TestDurableAcrossKill(t *testing.T) {
 			t.Errorf("acknowledged rotation lost: token %s leads to Current %x", tok, f.Current)
 		}
 	}
-	denied, subjects, err := s.Revocations(ctx, t0)
+	set, err := s.Revocations(ctx, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	denied, subjects := set.Tokens, set.Subjects
 	if len(denied) != 1 || denied[0].JTI != "jti-1" {
 		t.Errorf("acknowledged denial lost: %+v", denied)
 	}

@@ -126,17 +126,18 @@ func recordToken(ctx context.Context, tx *sql.Tx, op, family string, hash []byte
 	return nil
 }
 
-// RevokeFamily ends the family with that ID at at with reason, if it is
-// still live. A family already revoked keeps its first revocation;
-// accounts.ErrNotFound when no family has that ID.
-func (s *Store) RevokeFamily(ctx context.Context, familyID, reason string, at time.Time) error {
+// RevokeFamily ends the family with that ID at at with reason, if it
+// belongs to userID and is still live. A family already revoked keeps its
+// first revocation; accounts.ErrNotFound, with nothing changed, when no
+// family of userID has that ID.
+func (s *Store) RevokeFamily(ctx context.Context, userID, familyID, reason string, at time.Time) error {
 	const op = "revoke family"
 	if at.IsZero() {
 		return fmt.Errorf("sqlite: %s: revocation without a time", op)
 	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE refresh_families SET revoked_at = ?, revoke_reason = ?
-			WHERE id = ? AND revoked_at IS NULL`, millis(at), reason, familyID)
+			WHERE id = ? AND user_id = ? AND revoked_at IS NULL`, millis(at), reason, familyID, userID)
 		if err != nil {
 			return wrapErr(op, err)
 		}
@@ -146,7 +147,8 @@ func (s *Store) RevokeFamily(ctx context.Context, familyID, reason string, at ti
 			return nil
 		}
 		var one int
-		err = tx.QueryRowContext(ctx, `SELECT 1 FROM refresh_families WHERE id = ?`, familyID).Scan(&one)
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM refresh_families WHERE id = ? AND user_id = ?`,
+			familyID, userID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("sqlite: %s %s: %w", op, familyID, accounts.ErrNotFound)
 		}

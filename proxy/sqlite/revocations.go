@@ -28,77 +28,111 @@ func (s *Store) DenyAccessToken(ctx context.Context, d accounts.DeniedToken) err
 	})
 }
 
+// sessionEnd is the SQL for the time a revoked family's last access token
+// was issued at the latest: the earlier of revoked_at and expires_at. A
+// session revocation is in force until sessionEnd plus
+// accounts.SessionRevocationRetention.
+const sessionEnd = `min(f.revoked_at, coalesce(f.expires_at, f.revoked_at))`
+
+// sessionRevocationsQuery lists the revoked families whose session ended
+// after ?1. revoked_at > ?1 narrows the scan to the partial index on
+// revoked_at; the end of the session then decides.
+const sessionRevocationsQuery = `SELECT f.id, ` + sessionEnd + ` FROM refresh_families f
+	WHERE f.revoked_at > ?1 AND ` + sessionEnd + ` > ?1 ORDER BY f.revoked_at`
+
 // Revocations returns, from one snapshot, the denied tokens whose expiry is
-// after now and the subject revocations whose cut-off is less than 30 days
-// before now (see Prune).
-func (s *Store) Revocations(ctx context.Context, now time.Time) ([]accounts.DeniedToken, []accounts.SubjectRevocation, error) {
+// after now, the subject revocations whose cut-off is less than 30 days
+// before now (see Prune) and the revoked families whose session revocation
+// is still in force at now.
+func (s *Store) Revocations(ctx context.Context, now time.Time) (*accounts.RevocationSet, error) {
 	const op = "revocations"
-	var denied []accounts.DeniedToken
-	var subjects []accounts.SubjectRevocation
+	set := &accounts.RevocationSet{}
 	err := s.read(ctx, op, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT issuer, jti, expires_at FROM denied_tokens
-			WHERE expires_at > ? ORDER BY expires_at`, now.UnixMilli())
-		if err != nil {
-			return wrapErr(op, err)
-		}
-		for rows.Next() {
+		if err := queryRows(ctx, tx, `SELECT issuer, jti, expires_at FROM denied_tokens
+			WHERE expires_at > ? ORDER BY expires_at`, now.UnixMilli(), func(rows *sql.Rows) error {
 			var d accounts.DeniedToken
 			var exp sql.NullInt64
 			if err := rows.Scan(&d.Issuer, &d.JTI, &exp); err != nil {
-				rows.Close()
-				return wrapErr(op, err)
+				return err
 			}
 			d.ExpiresAt = fromMillis(exp)
-			denied = append(denied, d)
-		}
-		if err := rows.Err(); err != nil {
+			set.Tokens = append(set.Tokens, d)
+			return nil
+		}); err != nil {
 			return wrapErr(op, err)
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT subject, revoked_before FROM subject_revocations
-			WHERE revoked_before > ? ORDER BY subject`, now.Add(-subjectRetention).UnixMilli())
-		if err != nil {
-			return wrapErr(op, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		if err := queryRows(ctx, tx, `SELECT subject, revoked_before FROM subject_revocations
+			WHERE revoked_before > ? ORDER BY subject`, now.Add(-subjectRetention).UnixMilli(), func(rows *sql.Rows) error {
 			var r accounts.SubjectRevocation
 			var before sql.NullInt64
 			if err := rows.Scan(&r.Subject, &before); err != nil {
-				return wrapErr(op, err)
+				return err
 			}
 			r.Before = fromMillis(before)
-			subjects = append(subjects, r)
+			set.Subjects = append(set.Subjects, r)
+			return nil
+		}); err != nil {
+			return wrapErr(op, err)
 		}
-		return wrapErr(op, rows.Err())
+		cutoff := now.Add(-accounts.SessionRevocationRetention).UnixMilli()
+		err := queryRows(ctx, tx, sessionRevocationsQuery, cutoff, func(rows *sql.Rows) error {
+			var r accounts.SessionRevocation
+			var end sql.NullInt64
+			if err := rows.Scan(&r.FamilyID, &end); err != nil {
+				return err
+			}
+			r.Until = fromMillis(end).Add(accounts.SessionRevocationRetention)
+			set.Sessions = append(set.Sessions, r)
+			return nil
+		})
+		return wrapErr(op, err)
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return denied, subjects, nil
+	return set, nil
+}
+
+// queryRows runs query with arg and calls scan for each row.
+func queryRows(ctx context.Context, tx *sql.Tx, query string, arg any, scan func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, query, arg)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Prune deletes, in one transaction, what no longer has any effect at now:
 // denied tokens that have expired, subject revocations whose cut-off is 30
 // days or more before now (every access token they cover has expired by
-// then), and families whose ExpiresAt has passed, revoked or not, with
-// every token they issued. A revoked family is kept until it expires so
-// that presenting one of its tokens is still recognised, and logged, as
-// the use of a revoked family rather than of an unknown token.
+// then), and families whose ExpiresAt has passed, with every token they
+// issued. A revoked family is kept until it expires, so that presenting
+// one of its tokens is still recognised, and logged, as the use of a
+// revoked family rather than of an unknown token, and also while its
+// session revocation is in force, so that Revocations still reports it.
 func (s *Store) Prune(ctx context.Context, now time.Time) error {
 	const op = "prune"
 	ms := now.UnixMilli()
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		for _, q := range []struct {
-			sql string
-			arg int64
+			sql  string
+			args []any
 		}{
-			{`DELETE FROM denied_tokens WHERE expires_at IS NULL OR expires_at <= ?`, ms},
+			{`DELETE FROM denied_tokens WHERE expires_at IS NULL OR expires_at <= ?`, []any{ms}},
 			{`DELETE FROM subject_revocations WHERE revoked_before IS NULL OR revoked_before <= ?`,
-				now.Add(-subjectRetention).UnixMilli()},
+				[]any{now.Add(-subjectRetention).UnixMilli()}},
 			// refresh_tokens rows go by ON DELETE CASCADE.
-			{`DELETE FROM refresh_families WHERE expires_at IS NULL OR expires_at <= ?`, ms},
+			{`DELETE FROM refresh_families AS f WHERE (f.expires_at IS NULL OR f.expires_at <= ?)
+				AND (f.revoked_at IS NULL OR ` + sessionEnd + ` <= ?)`,
+				[]any{ms, now.Add(-accounts.SessionRevocationRetention).UnixMilli()}},
 		} {
-			if _, err := tx.ExecContext(ctx, q.sql, q.arg); err != nil {
+			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
 				return wrapErr(op, err)
 			}
 		}

@@ -213,10 +213,11 @@ func TestSubjectRevocationKeepsLaterCutoff(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, subs, err := s.Revocations(ctx, t0)
+	set, err := s.Revocations(ctx, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	subs := set.Subjects
 	if len(subs) != 1 || !subs[0].Before.Equal(later) {
 		t.Errorf("subject revocations = %+v, want one at %v", subs, later)
 	}

@@ -156,7 +156,7 @@ func testFamilies(t *testing.T, open Opener) {
 		mustCreateUser(t, s, user("alice"))
 		f := mustCreateFamily(t, s, family("fam", "id-alice", "t0"))
 		other := mustCreateFamily(t, s, family("other", "id-alice", "o0"))
-		if err := s.RevokeFamily(ctx(t), "fam", accounts.ReasonLogout, at(time.Hour)); err != nil {
+		if err := s.RevokeFamily(ctx(t), "id-alice", "fam", accounts.ReasonLogout, at(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		want := *f
@@ -164,13 +164,26 @@ func testFamilies(t *testing.T, open Opener) {
 		checkFamily(t, mustGetFamily(t, s, hash("t0")), &want)
 
 		// Revoking again is not an error and keeps the first revocation.
-		if err := s.RevokeFamily(ctx(t), "fam", accounts.ReasonDisabled, at(2*time.Hour)); err != nil {
+		if err := s.RevokeFamily(ctx(t), "id-alice", "fam", accounts.ReasonDisabled, at(2*time.Hour)); err != nil {
 			t.Errorf("revoking a revoked family: %v", err)
 		}
 		checkFamily(t, mustGetFamily(t, s, hash("t0")), &want)
 		checkFamily(t, mustGetFamily(t, s, hash("o0")), other)
 
 		wantErr(t, "RevokeFamily(unknown)",
-			s.RevokeFamily(ctx(t), "no-such-family", accounts.ReasonLogout, at(time.Hour)), accounts.ErrNotFound)
+			s.RevokeFamily(ctx(t), "id-alice", "no-such-family", accounts.ReasonLogout, at(time.Hour)), accounts.ErrNotFound)
+	})
+
+	t.Run("revoke another user's family", func(t *testing.T) {
+		s := open(t)
+		alice := mustCreateUser(t, s, user("alice"))
+		bob := mustCreateUser(t, s, user("bob"))
+		bobs := mustCreateFamily(t, s, family("fam-b", bob.ID, "b0"))
+		wantErr(t, "RevokeFamily(alice, bob's family)",
+			s.RevokeFamily(ctx(t), alice.ID, "fam-b", accounts.ReasonLogout, at(time.Hour)), accounts.ErrNotFound)
+		checkFamily(t, mustGetFamily(t, s, hash("b0")), bobs)
+		if got := sessions(t, s, at(time.Hour)); len(got) != 0 {
+			t.Errorf("session revocations = %v, want none", got)
+		}
 	})
 }

@@ -20,6 +20,9 @@
 //   - decide receives a copy: changing its argument's slices in place does
 //     not change the store;
 //   - a denied token is in force while now is before its ExpiresAt;
+//   - a revoked family is reported as a session revocation until the
+//     earlier of its RevokedAt and ExpiresAt plus
+//     accounts.SessionRevocationRetention, and Prune keeps it that long;
 //   - Prune keeps a subject revocation at least a day after its cut-off
 //     (longer than any access token lives) and has deleted it a year after;
 //   - Close may be called twice, and methods called after Close return an
@@ -52,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("families", func(t *testing.T) { testFamilies(t, open) })
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("revocations", func(t *testing.T) { testRevocations(t, open) })
+	t.Run("sessions", func(t *testing.T) { testSessions(t, open) })
 	t.Run("lifecycle", func(t *testing.T) { testLifecycle(t, open) })
 }
 
