@@ -1,6 +1,7 @@
 package accounts_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,38 @@ func TestLoginThrottling(t *testing.T) {
 	}
 	if r := e.login("alice", "wrong horse!"); r.code != 401 {
 		t.Errorf("a success resets the account: %d", r.code)
+	}
+}
+
+// TestLoginThrottlingPerAddress: guessing from one address throttles that
+// address's tries at the account, not the owner's from elsewhere; guessing
+// spread over many addresses meets the account-wide threshold (10 in the
+// test env) instead.
+func TestLoginThrottlingPerAddress(t *testing.T) {
+	e := newEnv(t, nil)
+	e.signup("alice", "correct horse")
+	e.signup("bob", "correct horse")
+	const attacker, owner = "203.0.113.7:4000", "198.51.100.2:5000"
+	for i := range 4 {
+		if r := e.loginFrom(attacker, "alice", "wrong horse!"); r.code != 401 {
+			t.Fatalf("guess %d: %d", i, r.code)
+		}
+	}
+	if r := e.loginFrom(attacker, "alice", "correct horse"); r.code != 429 {
+		t.Errorf("the guessing address is not throttled: %d", r.code)
+	}
+	if r := e.loginFrom(owner, "alice", "correct horse"); r.code != 200 {
+		t.Errorf("the owner from another address: %d %s, want 200", r.code, r.raw)
+	}
+
+	for i := range 11 {
+		addr := fmt.Sprintf("192.0.2.%d:4000", 10+i)
+		if r := e.loginFrom(addr, "bob", "wrong horse!"); r.code != 401 {
+			t.Fatalf("spread guess %d: %d", i, r.code)
+		}
+	}
+	if r := e.loginFrom("192.0.2.200:4000", "bob", "wrong horse!"); r.code != 429 {
+		t.Errorf("guessing spread over 11 addresses is not throttled account-wide: %d", r.code)
 	}
 }
 

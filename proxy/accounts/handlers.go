@@ -1,11 +1,13 @@
 package accounts
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/authgate/authgate/proxy/respond"
 	"github.com/authgate/authgate/proxy/token"
@@ -82,16 +84,15 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// Throttle by what was presented, whether or not such an account
 	// exists, so throttling reveals nothing about which accounts exist.
-	acctKey := "acct:" + strings.ToLower(name)
-	ipKey := "ip:" + s.d.ClientIP(r)
-	acctWait, ipWait := s.d.AccountLimiter.Wait(acctKey), s.d.IPLimiter.Wait(ipKey)
-	if wait := max(acctWait, ipWait); wait > 0 {
-		if acctWait > 0 {
-			s.d.Metrics.LoginThrottled("account")
-		} else {
-			s.d.Metrics.LoginThrottled("ip")
-		}
-		s.d.Logger.Warn("login throttled", "client_ip", s.d.ClientIP(r), "retry_after", wait.String())
+	keys := s.throttleKeys(r, name)
+	wait, scope, err := s.throttleWait(r.Context(), keys)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	if wait > 0 {
+		s.d.Metrics.LoginThrottled(scope)
+		s.d.Logger.Warn("login throttled", "scope", scope, "client_ip", s.d.ClientIP(r), "retry_after", wait.String())
 		tooMany(w, wait)
 		return
 	}
@@ -99,15 +100,25 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 	u, err := s.authenticate(r, req.Username, req.Email, req.Password)
 	switch {
 	case errors.Is(err, errBadCredentials):
-		s.d.AccountLimiter.Fail(acctKey)
-		s.d.IPLimiter.Fail(ipKey)
+		for _, k := range keys {
+			if _, err := k.throttle.Fail(r.Context(), k.key); err != nil {
+				// The answer stays the same; the count is lost for this once.
+				s.d.Logger.Warn("login throttle not recorded", "scope", k.scope, "error", err)
+			}
+		}
 		s.unauthorized(w, invalidCredentials)
 		return
 	case err != nil:
 		s.writeErr(w, r, err)
 		return
 	}
-	s.d.AccountLimiter.Reset(acctKey)
+	// The owner is in: the account's counts start over, the address's do
+	// not (it may be spraying other accounts).
+	for _, k := range keys[:2] {
+		if err := k.throttle.Reset(r.Context(), k.key); err != nil {
+			s.d.Logger.Warn("login throttle not reset", "scope", k.scope, "error", err)
+		}
+	}
 
 	f, tokens, err := s.startFamily(r.Context(), u)
 	if err != nil {
@@ -115,6 +126,41 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeTokens(w, r, tokens, f, "Login successful")
+}
+
+// throttleKey is one key a login is throttled by.
+type throttleKey struct {
+	throttle Throttle
+	key      string
+	scope    string // metrics label
+}
+
+// throttleKeys are the keys of a login of name (username or email) from
+// r's client: the pair first, then the account, then the address.
+func (s *Service) throttleKeys(r *http.Request, name string) []throttleKey {
+	acct, ip := strings.ToLower(name), s.d.ClientIP(r)
+	return []throttleKey{
+		{s.d.Throttles.Pair, "pair:" + acct + "\x00" + ip, "account_ip"},
+		{s.d.Throttles.Account, "acct:" + acct, "account"},
+		{s.d.Throttles.IP, "ip:" + ip, "ip"},
+	}
+}
+
+// throttleWait returns the longest wait the keys impose, and the scope of
+// the key imposing it.
+func (s *Service) throttleWait(ctx context.Context, keys []throttleKey) (time.Duration, string, error) {
+	var wait time.Duration
+	var scope string
+	for _, k := range keys {
+		d, err := k.throttle.Wait(ctx, k.key)
+		if err != nil {
+			return 0, "", err
+		}
+		if d > wait {
+			wait, scope = d, k.scope
+		}
+	}
+	return wait, scope, nil
 }
 
 var (

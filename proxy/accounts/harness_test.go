@@ -98,14 +98,17 @@ func newEnvIssuers(t *testing.T, tweak func(*accounts.Config), external ...token
 		tweak(&cfg)
 	}
 	svc, err := accounts.New(cfg, accounts.Deps{
-		Store:          store,
-		Hasher:         sharedHasher(t),
-		Signer:         token.NewSigner(key, issuer, audience, clk.Now),
-		Verifier:       ver,
-		Revocations:    accounts.NewRevocations(),
-		AccountLimiter: throttle.New(throttle.Config{Free: 3}, clk.Now),
-		IPLimiter:      throttle.New(throttle.Config{Free: 20}, clk.Now),
-		Now:            clk.Now,
+		Store:       store,
+		Hasher:      sharedHasher(t),
+		Signer:      token.NewSigner(key, issuer, audience, clk.Now),
+		Verifier:    ver,
+		Revocations: accounts.NewRevocations(),
+		Throttles: accounts.Throttles{
+			Pair:    throttle.InProcess{L: throttle.New(throttle.Config{Free: 3}, clk.Now)},
+			Account: throttle.InProcess{L: throttle.New(throttle.Config{Free: 10}, clk.Now)},
+			IP:      throttle.InProcess{L: throttle.New(throttle.Config{Free: 20}, clk.Now)},
+		},
+		Now: clk.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +175,18 @@ func (e *env) signup(username, pw string) resp {
 func (e *env) login(username, pw string) resp {
 	e.t.Helper()
 	return e.do("POST", "/auth/login", map[string]string{"username": username, "password": pw}, nil)
+}
+
+// loginFrom logs in from the client address addr ("ip:port").
+func (e *env) loginFrom(addr, username, pw string) resp {
+	e.t.Helper()
+	js, _ := json.Marshal(map[string]string{"username": username, "password": pw})
+	r := httptest.NewRequest("POST", "/auth/login", bytes.NewReader(js))
+	r.Header.Set("Content-Type", "application/json")
+	r.RemoteAddr = addr
+	w := httptest.NewRecorder()
+	e.svc.ServeHTTP(w, r)
+	return resp{code: w.Code, header: w.Header(), raw: w.Body.String()}
 }
 
 func (e *env) refresh(rt string) resp {

@@ -9,6 +9,7 @@
 package accounts
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -18,7 +19,6 @@ import (
 	"github.com/authgate/authgate/proxy/identity"
 	"github.com/authgate/authgate/proxy/password"
 	"github.com/authgate/authgate/proxy/respond"
-	"github.com/authgate/authgate/proxy/throttle"
 	"github.com/authgate/authgate/proxy/token"
 )
 
@@ -53,10 +53,8 @@ type Deps struct {
 	Signer      *token.Signer
 	Verifier    Verifier
 	Revocations *Revocations
-	// AccountLimiter throttles failed logins per presented username or
-	// email; IPLimiter per client address.
-	AccountLimiter *throttle.Limiter
-	IPLimiter      *throttle.Limiter
+	// Throttles slow down password guessing.
+	Throttles Throttles
 	// ClientIP returns the address a request came from (behind trusted
 	// proxies, the client's). Nil uses the connection's peer address.
 	ClientIP func(*http.Request) string
@@ -67,6 +65,26 @@ type Deps struct {
 	Now func() time.Time
 	// Metrics counts account operations. Nil counts nothing.
 	Metrics Metrics
+}
+
+// Throttle counts failed logins per key and says how long the next try
+// must wait: *throttle.Shared (counts shared by every replica through the
+// store) and throttle.InProcess (counts in this process) implement it.
+type Throttle interface {
+	Wait(ctx context.Context, key string) (time.Duration, error)
+	Fail(ctx context.Context, key string) (time.Duration, error)
+	Reset(ctx context.Context, key string) error
+}
+
+// Throttles are the three keys a login is throttled by. Pair counts the
+// failures of one presented account from one client address: it throttles
+// early, and only that pair, so an attacker elsewhere cannot slow the
+// account's owner down. Account counts an account's failures from every
+// address, with a higher threshold, against guessing spread over many
+// addresses. IP counts an address's failures over every account, against
+// spraying many accounts.
+type Throttles struct {
+	Pair, Account, IP Throttle
 }
 
 // Metrics receives account events; *metrics.Metrics implements it.
@@ -99,7 +117,7 @@ type Service struct {
 func New(cfg Config, d Deps) (*Service, error) {
 	switch {
 	case d.Store == nil, d.Hasher == nil, d.Signer == nil, d.Verifier == nil, d.Revocations == nil,
-		d.AccountLimiter == nil, d.IPLimiter == nil:
+		d.Throttles.Pair == nil, d.Throttles.Account == nil, d.Throttles.IP == nil:
 		return nil, errors.New("accounts: missing dependency")
 	}
 	if d.Logger == nil {

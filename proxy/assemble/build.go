@@ -325,17 +325,16 @@ func (b *builder) accounts(signer *token.Signer, verifier accounts.Verifier, tru
 		Cookie:       a.Cookie,
 		Realm:        cfg.Realm,
 	}, accounts.Deps{
-		Store:          res.store,
-		Hasher:         hasher,
-		Signer:         signer,
-		Verifier:       verifier,
-		Revocations:    res.revocations,
-		AccountLimiter: res.acctLimiter,
-		IPLimiter:      res.ipLimiter,
-		ClientIP:       trusted.ClientIP,
-		Logger:         res.logger,
-		Now:            res.now,
-		Metrics:        res.metrics,
+		Store:       res.store,
+		Hasher:      hasher,
+		Signer:      signer,
+		Verifier:    verifier,
+		Revocations: res.revocations,
+		Throttles:   res.throttles,
+		ClientIP:    trusted.ClientIP,
+		Logger:      res.logger,
+		Now:         res.now,
+		Metrics:     res.metrics,
 	})
 	if err != nil {
 		b.fail("accounts: %w", err)

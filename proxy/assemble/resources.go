@@ -72,8 +72,7 @@ type Resources struct {
 
 	store       accounts.Store // nil when the config names none, or in Check mode
 	revocations *accounts.Revocations
-	acctLimiter *throttle.Limiter
-	ipLimiter   *throttle.Limiter
+	throttles   accounts.Throttles
 
 	mu         sync.Mutex
 	closed     bool
@@ -101,8 +100,6 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Resources, er
 	if r.now == nil {
 		r.now = time.Now
 	}
-	r.acctLimiter = throttle.New(throttle.Config{Free: 5}, r.now)
-	r.ipLimiter = throttle.New(throttle.Config{Free: 50}, r.now)
 	r.store = opts.Store
 	if r.store == nil && r.mode != Check && cfg.Store != "" {
 		s, err := openStore(ctx, cfg)
@@ -111,6 +108,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Resources, er
 		}
 		r.store = s
 	}
+	r.throttles = newThrottles(r.store, r.now)
 	if r.store != nil {
 		if err := r.revocations.Load(ctx, r.store, r.now()); err != nil {
 			r.store.Close()
@@ -118,6 +116,29 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Resources, er
 		}
 	}
 	return r, nil
+}
+
+// Login throttling thresholds: free failures before any wait (see
+// accounts.Throttles). The pair of account and address throttles early;
+// an account from every address, and an address over every account, later.
+const (
+	freePair    = 5
+	freeAccount = 20
+	freeIP      = 50
+)
+
+// newThrottles keeps login failure counts in the store when it can share
+// them with other replicas (PostgreSQL), else in this process.
+func newThrottles(store accounts.Store, now func() time.Time) accounts.Throttles {
+	counter, shared := store.(throttle.Counter)
+	mk := func(free int) accounts.Throttle {
+		cfg := throttle.Config{Free: free}
+		if shared {
+			return throttle.NewShared(cfg, counter, now)
+		}
+		return throttle.InProcess{L: throttle.New(cfg, now)}
+	}
+	return accounts.Throttles{Pair: mk(freePair), Account: mk(freeAccount), IP: mk(freeIP)}
 }
 
 // openStore opens the store cfg names. "sqlite:PATH" creates PATH's

@@ -213,7 +213,7 @@ func (m *Metrics) RefreshReuse() {
 }
 
 // LoginThrottled increments authgate_login_throttled_total{scope}; scope is
-// account|ip, anything else is "other".
+// account_ip|account|ip, anything else is "other".
 func (m *Metrics) LoginThrottled(scope string) {
 	if m == nil {
 		return
@@ -281,7 +281,7 @@ var (
 	upstreamKinds  = newSet("error", "timeout")
 	accountOps     = newSet("login", "signup", "refresh", "logout")
 	accountResults = newSet("success", "failure", "throttled", "unavailable", "reuse")
-	throttleScopes = newSet("account", "ip")
+	throttleScopes = newSet("account_ip", "account", "ip")
 	outcomes       = newSet("success", "failure")
 )
 

@@ -93,6 +93,33 @@ type Config struct {
 	MaxKeys int
 }
 
+// withDefaults returns cfg with the default of every zero field, and now
+// or time.Now.
+func (cfg Config) withDefaults(now func() time.Time) (Config, func() time.Time) {
+	switch {
+	case cfg.Free == 0:
+		cfg.Free = defaultFree
+	case cfg.Free < 0:
+		cfg.Free = 0
+	}
+	if cfg.Base <= 0 {
+		cfg.Base = defaultBase
+	}
+	if cfg.Max <= 0 {
+		cfg.Max = defaultMax
+	}
+	if cfg.Forget <= 0 {
+		cfg.Forget = defaultForget
+	}
+	if cfg.MaxKeys <= 0 {
+		cfg.MaxKeys = defaultMaxKeys
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return cfg, now
+}
+
 // Limiter throttles failed attempts per key. Its methods are safe for
 // concurrent use.
 //
@@ -148,27 +175,7 @@ type shard struct {
 // New returns a Limiter configured by cfg that reads the time from now, or
 // from time.Now if now is nil.
 func New(cfg Config, now func() time.Time) *Limiter {
-	switch {
-	case cfg.Free == 0:
-		cfg.Free = defaultFree
-	case cfg.Free < 0:
-		cfg.Free = 0
-	}
-	if cfg.Base <= 0 {
-		cfg.Base = defaultBase
-	}
-	if cfg.Max <= 0 {
-		cfg.Max = defaultMax
-	}
-	if cfg.Forget <= 0 {
-		cfg.Forget = defaultForget
-	}
-	if cfg.MaxKeys <= 0 {
-		cfg.MaxKeys = defaultMaxKeys
-	}
-	if now == nil {
-		now = time.Now
-	}
+	cfg, now = cfg.withDefaults(now)
 	n := maxShards
 	for n > 1 && cfg.MaxKeys/n < minShardKeys {
 		n /= 2
@@ -287,17 +294,22 @@ func (l *Limiter) shard(key string) *shard {
 	return &l.shards[maphash.String(l.seed, key)&l.mask]
 }
 
-// delay returns the wait imposed by the given number of failures:
-// Base·2^(failures−Free−1) capped at Max, or 0 within Free.
+// delay returns the wait imposed by the given number of failures.
 func (l *Limiter) delay(failures int) time.Duration {
-	n := failures - l.free - 1
+	return delay(failures, l.free, l.base, l.max)
+}
+
+// delay is the wait imposed by failures: base·2^(failures−free−1) capped at
+// max, or 0 within free.
+func delay(failures, free int, base, max time.Duration) time.Duration {
+	n := failures - free - 1
 	if n < 0 {
 		return 0
 	}
-	if n > 63-bits.Len64(uint64(l.base)) { // l.base<<n would overflow
-		return l.max
+	if n > 63-bits.Len64(uint64(base)) { // base<<n would overflow
+		return max
 	}
-	return min(l.base<<n, l.max)
+	return min(base<<n, max)
 }
 
 // canonical returns the form in which key is stored: key itself, or for a
