@@ -157,7 +157,7 @@ func (s *Store) RevokeFamily(ctx context.Context, userID, familyID, reason strin
 }
 
 // scanFamily reads one row of familyColumns.
-func scanFamily(row *sql.Row) (*accounts.Family, error) {
+func scanFamily(row interface{ Scan(...any) error }) (*accounts.Family, error) {
 	var f accounts.Family
 	var rotated, created, used, expires, revoked sql.NullInt64
 	if err := row.Scan(&f.ID, &f.UserID, &f.Current, &f.Previous, &rotated,
