@@ -190,22 +190,14 @@ func scrub(msg string, u *url.URL) string {
 	return msg
 }
 
-// scrubbed is an error whose message had the URL's secrets removed; the
-// cause stays in the chain for errors.Is.
-type scrubbed struct {
-	msg string
-	err error
-}
-
-func (e *scrubbed) Error() string { return e.msg }
-func (e *scrubbed) Unwrap() error { return e.err }
-
 // describe returns err of operation op (open, migrate) on the database u
-// (nil when the URL did not parse) with a message that names u redacted and
-// holds none of its secrets.
+// (nil when the URL did not parse), naming u with its secrets masked.
+// Nothing else in the chain holds the password: the driver's connection
+// errors name the user, host and database only, and its parse errors are
+// scrubbed and dropped by poolConfig.
 func describe(op string, u *url.URL, err error) error {
 	if u == nil {
-		return &scrubbed{msg: fmt.Sprintf("postgres: %s: %v", op, err), err: err}
+		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
-	return &scrubbed{msg: fmt.Sprintf("postgres: %s %s: %s", op, redact(u), scrub(err.Error(), u)), err: err}
+	return fmt.Errorf("postgres: %s %s: %w", op, redact(u), err)
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"crypto/sha256"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,4 +32,30 @@ func testUser(name string) *accounts.User {
 func testFamily(id, userID, first string) *accounts.Family {
 	return &accounts.Family{ID: id, UserID: userID, Current: hashOf(first),
 		CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}
+}
+
+// together runs fn(0) ... fn(n-1) on n goroutines released at once, and
+// returns their errors by index.
+func together(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// rotateTo is a decide that rotates to hashOf(next).
+func rotateTo(next string) func(accounts.Family) (*accounts.Family, error) {
+	return func(f accounts.Family) (*accounts.Family, error) {
+		f.Previous, f.Current = f.Current, hashOf(next)
+		f.RotatedAt, f.LastUsedAt = t0.Add(time.Minute), t0.Add(time.Minute)
+		return &f, nil
+	}
 }
