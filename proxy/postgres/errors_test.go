@@ -15,6 +15,7 @@ import (
 )
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	s, _ := openFresh(t, Options{})
 	ctx := t.Context()
 	if err := s.CreateUser(ctx, testUser("alice")); err != nil {
@@ -135,6 +136,7 @@ func calls(s *Store) map[string]func(ctx context.Context) error {
 }
 
 func TestUnavailable(t *testing.T) {
+	t.Parallel()
 	t.Run("closed store", func(t *testing.T) {
 		s, _ := openFresh(t, Options{})
 		s.Close()
@@ -216,6 +218,7 @@ func TestUnavailable(t *testing.T) {
 // TestOpenErrorsHidePassword feeds Open URLs that fail in different places:
 // no message holds the password.
 func TestOpenErrorsHidePassword(t *testing.T) {
+	t.Parallel()
 	admin, err := url.Parse(adminURL(t))
 	if err != nil {
 		t.Fatal(err)
@@ -255,6 +258,7 @@ func TestOpenErrorsHidePassword(t *testing.T) {
 // waits at most Options.Timeout, fails as unavailable, and works once the
 // lock is released.
 func TestTimeout(t *testing.T) {
+	t.Parallel()
 	const timeout = 300 * time.Millisecond
 	s, dbURL := openFresh(t, Options{Timeout: timeout})
 	ctx := t.Context()

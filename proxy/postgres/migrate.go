@@ -90,8 +90,13 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig, timeout time.Duration) ([]
 	if err != nil {
 		return nil, classify("migrate: connect", err)
 	}
-	// Closing the session also releases the lock.
-	defer conn.Close(context.WithoutCancel(ctx))
+	// Closing the session also releases the lock. It gets a moment of its
+	// own: ctx may have ended.
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		conn.Close(ctx)
+	}()
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
 		return nil, classify("migrate: lock", err)
 	}

@@ -71,6 +71,7 @@ func TestMigrationsNumbered(t *testing.T) {
 }
 
 func TestMigrateFresh(t *testing.T) {
+	t.Parallel()
 	dbURL := freshDB(t)
 	applied, err := Migrate(t.Context(), dbURL, Options{})
 	if err != nil {
@@ -93,6 +94,7 @@ func TestMigrateFresh(t *testing.T) {
 // TestConcurrentMigrations starts replicas together on a fresh database:
 // all succeed, and each migration is applied once.
 func TestConcurrentMigrations(t *testing.T) {
+	t.Parallel()
 	const n = 5
 	t.Run("Migrate", func(t *testing.T) {
 		dbURL := freshDB(t)
@@ -144,6 +146,7 @@ func TestConcurrentMigrations(t *testing.T) {
 }
 
 func TestReopenIsNoop(t *testing.T) {
+	t.Parallel()
 	s, dbURL := openFresh(t, Options{})
 	if err := s.CreateUser(t.Context(), testUser("alice")); err != nil {
 		t.Fatal(err)
@@ -167,6 +170,7 @@ func TestReopenIsNoop(t *testing.T) {
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
+	t.Parallel()
 	s, dbURL := openFresh(t, Options{})
 	s.Close()
 	newer := latestVersion(t) + 1
@@ -207,6 +211,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 // TestFailedMigrationRollsBack applies a migration that fails halfway: none
 // of it stays, and it is not recorded.
 func TestFailedMigrationRollsBack(t *testing.T) {
+	t.Parallel()
 	s, dbURL := openFresh(t, Options{})
 	s.Close()
 	conn := connect(t, dbURL)
@@ -226,6 +231,7 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 // TestMigrateKeepsForeignTables migrates a database that already holds a
 // table of its own, which is left alone.
 func TestMigrateKeepsForeignTables(t *testing.T) {
+	t.Parallel()
 	dbURL := freshDB(t)
 	conn := connect(t, dbURL)
 	if _, err := conn.Exec(t.Context(), "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept')"); err != nil {
@@ -243,6 +249,7 @@ func TestMigrateKeepsForeignTables(t *testing.T) {
 // TestMigrateWaitsForLock holds the migration lock as another replica
 // would: Migrate waits for it, and gives up at MigrateTimeout.
 func TestMigrateWaitsForLock(t *testing.T) {
+	t.Parallel()
 	dbURL := freshDB(t)
 	holder := connect(t, dbURL)
 	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {

@@ -33,6 +33,7 @@ func twoReplicas(t *testing.T) [2]*Store {
 // TestReplicasRotateOnce races refreshes that present the same token
 // through two replicas: exactly one rotates.
 func TestReplicasRotateOnce(t *testing.T) {
+	t.Parallel()
 	const n = 50
 	presented := hashOf("t0")
 	for _, tc := range []struct {
@@ -121,6 +122,7 @@ func TestReplicasRotateOnce(t *testing.T) {
 // TestReplicasUpdateUser runs concurrent UpdateUser calls through two
 // replicas, each adding a role: none is lost.
 func TestReplicasUpdateUser(t *testing.T) {
+	t.Parallel()
 	const n = 20
 	stores := twoReplicas(t)
 	if err := stores[0].CreateUser(t.Context(), testUser("alice")); err != nil {

@@ -13,6 +13,7 @@ import (
 var t0 = time.Date(2026, 3, 4, 5, 6, 7, 123_000_000, time.UTC)
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) accounts.Store {
 		s, _ := openFresh(t, Options{})
 		return s
