@@ -291,3 +291,38 @@ func TestTimeout(t *testing.T) {
 		t.Errorf("UpdateFamily after the lock was released: %v", err)
 	}
 }
+
+// TestDurabilityChecked: Open refuses a session that would acknowledge
+// commits before they are flushed.
+func TestDurabilityChecked(t *testing.T) {
+	t.Parallel()
+	dbURL := freshDB(t)
+	for _, tc := range []struct {
+		value string
+		ok    bool
+	}{
+		{"off", false},
+		{"local", true},
+		{"on", true},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			u, err := url.Parse(dbURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			q.Set("synchronous_commit", tc.value)
+			u.RawQuery = q.Encode()
+			s, err := Open(t.Context(), u.String(), Options{})
+			if err == nil {
+				s.Close()
+			}
+			if (err == nil) != tc.ok {
+				t.Errorf("Open with synchronous_commit=%s: %v, want success %v", tc.value, err, tc.ok)
+			}
+			if err != nil && (errors.Is(err, accounts.ErrUnavailable) || !strings.Contains(err.Error(), "synchronous_commit")) {
+				t.Errorf("error %v: want a plain error naming the setting", err)
+			}
+		})
+	}
+}

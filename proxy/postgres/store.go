@@ -18,6 +18,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -42,7 +43,8 @@ var _ accounts.Store = (*Store)(nil)
 // (postgres://user:password@host:5432/dbname?sslmode=verify-full), checks
 // that it answers, and migrates its schema to the latest version, as
 // Migrate does. A database migrated by a newer authgate, whose schema this
-// one does not know, is refused. A database that cannot be reached is
+// one does not know, is refused, and so is one whose settings would let a
+// crash undo acknowledged commits (fsync or synchronous_commit off). A database that cannot be reached is
 // accounts.ErrUnavailable. Errors name the URL with its password masked.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	opts, err := opts.withDefaults()
@@ -57,12 +59,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, describe("open", u, err)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	err = pool.Ping(pingCtx)
+	checkCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	err = checkDurability(checkCtx, pool)
 	cancel()
 	if err != nil {
 		pool.Close()
-		return nil, describe("open", u, classify("ping", err))
+		return nil, describe("open", u, err)
 	}
 	if _, err := migrate(ctx, cfg.ConnConfig, opts.MigrateTimeout); err != nil {
 		pool.Close()
@@ -91,6 +93,26 @@ func Migrate(ctx context.Context, rawURL string, opts Options) (applied []string
 		return applied, describe("migrate", u, err)
 	}
 	return applied, nil
+}
+
+// checkDurability connects and verifies the settings the durability
+// promise depends on: fsync on, and synchronous_commit not off (which
+// acknowledges a commit before it is flushed, so a server crash could undo
+// it). Either may be set for the server, the database, the role or, by a
+// URL parameter, the session. Other values of synchronous_commit (local,
+// remote_write, on, remote_apply) all flush the commit locally first.
+func checkDurability(ctx context.Context, pool *pgxpool.Pool) error {
+	var fsync, syncCommit string
+	err := pool.QueryRow(ctx, "SELECT current_setting('fsync'), current_setting('synchronous_commit')").Scan(&fsync, &syncCommit)
+	switch {
+	case err != nil:
+		return classify("ping", err)
+	case fsync != "on":
+		return fmt.Errorf("fsync is %q: a crash could lose committed changes", fsync)
+	case syncCommit == "off":
+		return errors.New("synchronous_commit is off: a crash could lose committed changes")
+	}
+	return nil
 }
 
 // Ping reports whether the database answers a query.
