@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/postgres/pgtest"
 )
 
 func TestErrors(t *testing.T) {
@@ -126,11 +127,13 @@ func calls(s *Store) map[string]func(ctx context.Context) error {
 		"UpdateFamily": func(ctx context.Context) error {
 			return s.UpdateFamily(ctx, hashOf("t0"), func(f accounts.Family) (*accounts.Family, error) { return &f, nil })
 		},
-		"RevokeFamily": func(ctx context.Context) error { return s.RevokeFamily(ctx, "fam", accounts.ReasonLogout, t0) },
+		"RevokeFamily": func(ctx context.Context) error {
+			return s.RevokeFamily(ctx, "id-alice", "fam", accounts.ReasonLogout, t0)
+		},
 		"DenyAccessToken": func(ctx context.Context) error {
 			return s.DenyAccessToken(ctx, accounts.DeniedToken{Issuer: "i", JTI: "j", ExpiresAt: t0})
 		},
-		"Revocations": func(ctx context.Context) error { _, _, err := s.Revocations(ctx, t0); return err },
+		"Revocations": func(ctx context.Context) error { _, err := s.Revocations(ctx, t0); return err },
 		"Prune":       func(ctx context.Context) error { return s.Prune(ctx, t0) },
 	}
 }
@@ -151,7 +154,7 @@ func TestUnavailable(t *testing.T) {
 	})
 
 	t.Run("database gone", func(t *testing.T) {
-		dbURL := freshDB(t)
+		dbURL := pgtest.Database(t)
 		u, err := url.Parse(dbURL)
 		if err != nil {
 			t.Fatal(err)
@@ -183,7 +186,7 @@ func TestUnavailable(t *testing.T) {
 	})
 
 	t.Run("nothing listening", func(t *testing.T) {
-		adminURL(t)
+		pgtest.URL(t)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -219,7 +222,7 @@ func TestUnavailable(t *testing.T) {
 // no message holds the password.
 func TestOpenErrorsHidePassword(t *testing.T) {
 	t.Parallel()
-	admin, err := url.Parse(adminURL(t))
+	admin, err := url.Parse(pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +299,7 @@ func TestTimeout(t *testing.T) {
 // commits before they are flushed.
 func TestDurabilityChecked(t *testing.T) {
 	t.Parallel()
-	dbURL := freshDB(t)
+	dbURL := pgtest.Database(t)
 	for _, tc := range []struct {
 		value string
 		ok    bool

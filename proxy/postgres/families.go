@@ -138,14 +138,14 @@ func recordToken(ctx context.Context, tx pgx.Tx, op, family string, hash []byte,
 // RevokeFamily ends the family with that ID at at with reason, if it is
 // still live. A family already revoked keeps its first revocation;
 // accounts.ErrNotFound when no family has that ID.
-func (s *Store) RevokeFamily(ctx context.Context, familyID, reason string, at time.Time) error {
+func (s *Store) RevokeFamily(ctx context.Context, userID, familyID, reason string, at time.Time) error {
 	const op = "revoke family"
 	if at.IsZero() {
 		return fmt.Errorf("postgres: %s: revocation without a time", op)
 	}
 	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE refresh_families SET revoked_at = $1, revoke_reason = $2
-			WHERE id = $3 AND revoked_at IS NULL`, timestamp(at), reason, familyID)
+			WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL`, timestamp(at), reason, familyID, userID)
 		if err != nil {
 			return wrapErr(op, err)
 		}
@@ -153,7 +153,8 @@ func (s *Store) RevokeFamily(ctx context.Context, familyID, reason string, at ti
 			return nil
 		}
 		var one int
-		err = tx.QueryRow(ctx, `SELECT 1 FROM refresh_families WHERE id = $1`, familyID).Scan(&one)
+		err = tx.QueryRow(ctx, `SELECT 1 FROM refresh_families WHERE id = $1 AND user_id = $2`,
+			familyID, userID).Scan(&one)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: %s %s: %w", op, familyID, accounts.ErrNotFound)
 		}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/authgate/authgate/proxy/postgres/pgtest"
 )
 
 // latestVersion is the schema version this binary migrates to.
@@ -72,7 +74,7 @@ func TestMigrationsNumbered(t *testing.T) {
 
 func TestMigrateFresh(t *testing.T) {
 	t.Parallel()
-	dbURL := freshDB(t)
+	dbURL := pgtest.Database(t)
 	applied, err := Migrate(t.Context(), dbURL, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +99,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	t.Parallel()
 	const n = 5
 	t.Run("Migrate", func(t *testing.T) {
-		dbURL := freshDB(t)
+		dbURL := pgtest.Database(t)
 		var mu sync.Mutex
 		var all []string
 		errs := together(n, func(int) error {
@@ -118,7 +120,7 @@ func TestConcurrentMigrations(t *testing.T) {
 		wantVersions(t, connect(t, dbURL), latestVersion(t))
 	})
 	t.Run("Open", func(t *testing.T) {
-		dbURL := freshDB(t)
+		dbURL := pgtest.Database(t)
 		stores := make([]*Store, n)
 		errs := together(n, func(i int) error {
 			s, err := Open(t.Context(), dbURL, Options{MaxConns: 2})
@@ -232,7 +234,7 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 // table of its own, which is left alone.
 func TestMigrateKeepsForeignTables(t *testing.T) {
 	t.Parallel()
-	dbURL := freshDB(t)
+	dbURL := pgtest.Database(t)
 	conn := connect(t, dbURL)
 	if _, err := conn.Exec(t.Context(), "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept')"); err != nil {
 		t.Fatal(err)
@@ -250,7 +252,7 @@ func TestMigrateKeepsForeignTables(t *testing.T) {
 // would: Migrate waits for it, and gives up at MigrateTimeout.
 func TestMigrateWaitsForLock(t *testing.T) {
 	t.Parallel()
-	dbURL := freshDB(t)
+	dbURL := pgtest.Database(t)
 	holder := connect(t, dbURL)
 	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
 		t.Fatal(err)

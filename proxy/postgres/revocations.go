@@ -34,15 +34,23 @@ func (s *Store) DenyAccessToken(ctx context.Context, d accounts.DeniedToken) err
 	return wrapErr(op, err)
 }
 
+// sessionEnd is the SQL for the time a revoked family's last access token
+// was issued at the latest: the earlier of revoked_at and expires_at. A
+// session revocation is in force until sessionEnd plus
+// accounts.SessionRevocationRetention.
+const sessionEnd = `least(f.revoked_at, coalesce(f.expires_at, f.revoked_at))`
+
 // Revocations returns, from one snapshot, the denied tokens whose expiry is
-// after now and the subject revocations whose cut-off is less than 30 days
-// before now (see Prune).
-func (s *Store) Revocations(ctx context.Context, now time.Time) ([]accounts.DeniedToken, []accounts.SubjectRevocation, error) {
+// after now, the subject revocations whose cut-off is less than 30 days
+// before now (see Prune), and the revoked families whose session
+// revocation is still in force at now.
+func (s *Store) Revocations(ctx context.Context, now time.Time) (*accounts.RevocationSet, error) {
 	const op = "revocations"
 	var denied []accounts.DeniedToken
 	var subjects []accounts.SubjectRevocation
+	var sessions []accounts.SessionRevocation
 	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		denied, subjects = nil, nil
+		denied, subjects, sessions = nil, nil, nil
 		rows, err := tx.Query(ctx, `SELECT issuer, jti, expires_at FROM denied_tokens
 			WHERE expires_at > $1 ORDER BY expires_at`, instant(now))
 		if err != nil {
@@ -70,35 +78,57 @@ func (s *Store) Revocations(ctx context.Context, now time.Time) ([]accounts.Deni
 			r.Before = fromTimestamp(before)
 			return r, err
 		})
+		if err != nil {
+			return wrapErr(op, err)
+		}
+		// revoked_at > cutoff narrows the scan to the partial index on
+		// revoked_at; the end of the session then decides.
+		cutoff := instant(now.Add(-accounts.SessionRevocationRetention))
+		rows, err = tx.Query(ctx, `SELECT f.id, `+sessionEnd+` FROM refresh_families f
+			WHERE f.revoked_at > $1 AND `+sessionEnd+` > $1 ORDER BY f.revoked_at`, cutoff)
+		if err != nil {
+			return wrapErr(op, err)
+		}
+		sessions, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (accounts.SessionRevocation, error) {
+			var r accounts.SessionRevocation
+			var end pgtype.Timestamptz
+			err := row.Scan(&r.FamilyID, &end)
+			r.Until = fromTimestamp(end).Add(accounts.SessionRevocationRetention)
+			return r, err
+		})
 		return wrapErr(op, err)
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return denied, subjects, nil
+	return &accounts.RevocationSet{Tokens: denied, Subjects: subjects, Sessions: sessions}, nil
 }
 
 // Prune deletes, in one transaction, what no longer has any effect at now:
 // denied tokens that have expired, subject revocations whose cut-off is 30
 // days or more before now (every access token they cover has expired by
-// then), and families whose ExpiresAt has passed, revoked or not, with
-// every token they issued. A revoked family is kept until it expires so
-// that presenting one of its tokens is still recognised, and logged, as
-// the use of a revoked family rather than of an unknown token.
+// then), and families whose ExpiresAt has passed, with every token they
+// issued. A revoked family is kept until it expires so that presenting one
+// of its tokens is still recognised, and logged, as the use of a revoked
+// family rather than of an unknown token, and until its session
+// revocation ends (accounts.SessionRevocationRetention), so that a replica
+// that loads revocations later still learns of it.
 func (s *Store) Prune(ctx context.Context, now time.Time) error {
 	const op = "prune"
 	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		for _, q := range []struct {
-			sql string
-			arg time.Time
+			sql  string
+			args []any
 		}{
-			{`DELETE FROM denied_tokens WHERE expires_at IS NULL OR expires_at <= $1`, now},
+			{`DELETE FROM denied_tokens WHERE expires_at IS NULL OR expires_at <= $1`, []any{instant(now)}},
 			{`DELETE FROM subject_revocations WHERE revoked_before IS NULL OR revoked_before <= $1`,
-				now.Add(-subjectRetention)},
+				[]any{instant(now.Add(-subjectRetention))}},
 			// refresh_tokens rows go by ON DELETE CASCADE.
-			{`DELETE FROM refresh_families WHERE expires_at IS NULL OR expires_at <= $1`, now},
+			{`DELETE FROM refresh_families AS f WHERE (f.expires_at IS NULL OR f.expires_at <= $1)
+				AND (f.revoked_at IS NULL OR ` + sessionEnd + ` <= $2)`,
+				[]any{instant(now), instant(now.Add(-accounts.SessionRevocationRetention))}},
 		} {
-			if _, err := tx.Exec(ctx, q.sql, instant(q.arg)); err != nil {
+			if _, err := tx.Exec(ctx, q.sql, q.args...); err != nil {
 				return wrapErr(op, err)
 			}
 		}
