@@ -81,10 +81,14 @@ type InProcess struct {
 }
 
 // Wait is Limiter.Wait.
-func (p InProcess) Wait(_ context.Context, key string) (time.Duration, error) { return p.L.Wait(key), nil }
+func (p InProcess) Wait(_ context.Context, key string) (time.Duration, error) {
+	return p.L.Wait(key), nil
+}
 
 // Fail is Limiter.Fail.
-func (p InProcess) Fail(_ context.Context, key string) (time.Duration, error) { return p.L.Fail(key), nil }
+func (p InProcess) Fail(_ context.Context, key string) (time.Duration, error) {
+	return p.L.Fail(key), nil
+}
 
 // Reset is Limiter.Reset.
 func (p InProcess) Reset(_ context.Context, key string) error {
