@@ -24,6 +24,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/authgate/authgate/proxy/jwks"
+	"github.com/authgate/authgate/proxy/postgres"
 	"github.com/authgate/authgate/proxy/token"
 )
 
@@ -356,9 +357,9 @@ const (
 	defaultCacheControl      = "no-store"
 	defaultRole              = "user"
 
-	defaultPostgresMaxConns       = 10
-	defaultPostgresConnectTimeout = 5 * time.Second
-	defaultPostgresQueryTimeout   = 5 * time.Second
+	defaultPostgresMaxConns       = postgres.DefaultMaxConns
+	defaultPostgresConnectTimeout = postgres.DefaultConnectTimeout
+	defaultPostgresQueryTimeout   = postgres.DefaultTimeout
 )
 
 // Signup modes.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/authgate/authgate/proxy/accounts"
 	"github.com/authgate/authgate/proxy/metrics"
 	"github.com/authgate/authgate/proxy/password"
+	"github.com/authgate/authgate/proxy/postgres"
 	"github.com/authgate/authgate/proxy/sqlite"
 	"github.com/authgate/authgate/proxy/throttle"
 )
@@ -142,8 +144,20 @@ func newThrottles(store accounts.Store, now func() time.Time) accounts.Throttles
 }
 
 // openStore opens the store cfg names. "sqlite:PATH" creates PATH's
-// directory (0700) when missing.
+// directory (0700) when missing; a postgres:// store applies the schema
+// migrations it lacks.
 func openStore(ctx context.Context, cfg *config.Config) (accounts.Store, error) {
+	if config.IsPostgres(cfg.Store) {
+		dbURL, opts, err := PostgresSettings(cfg)
+		if err != nil {
+			return nil, err
+		}
+		s, err := postgres.Open(ctx, dbURL, opts)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return s, nil
+	}
 	path, ok := sqlitePath(cfg)
 	if !ok {
 		return nil, errors.New("store: unsupported store (want sqlite:PATH)")
@@ -154,6 +168,44 @@ func openStore(ctx context.Context, cfg *config.Config) (accounts.Store, error) 
 	s, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	return s, nil
+}
+
+// PostgresSettings returns the URL and pool options of cfg's postgres://
+// store, the password read from postgres.password_file when set. The URL
+// may hold the password: never log it.
+func PostgresSettings(cfg *config.Config) (string, postgres.Options, error) {
+	var opts postgres.Options
+	pg := cfg.Postgres
+	if pg == nil {
+		return cfg.Store, opts, nil
+	}
+	opts = postgres.Options{MaxConns: int32(pg.MaxConns), ConnectTimeout: pg.ConnectTimeout, Timeout: pg.QueryTimeout}
+	if pg.PasswordFile == "" {
+		return cfg.Store, opts, nil
+	}
+	pw, err := readSecret(cfg.ResolvePath(pg.PasswordFile))
+	if err != nil {
+		return "", opts, fmt.Errorf("postgres.password_file: %w", err)
+	}
+	u, err := url.Parse(cfg.Store)
+	if err != nil {
+		return "", opts, errors.New("store: not a valid postgres:// URL")
+	}
+	u.User = url.UserPassword(u.User.Username(), pw)
+	return u.String(), opts, nil
+}
+
+// readSecret reads a secret file: one trailing newline is not part of it.
+func readSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", path)
 	}
 	return s, nil
 }
@@ -174,12 +226,8 @@ func sqlitePath(cfg *config.Config) (string, bool) {
 // PostgreSQL, the password file cannot be read.
 func checkStore(cfg *config.Config) error {
 	if config.IsPostgres(cfg.Store) {
-		if pg := cfg.Postgres; pg != nil && pg.PasswordFile != "" {
-			if _, err := os.ReadFile(cfg.ResolvePath(pg.PasswordFile)); err != nil {
-				return fmt.Errorf("postgres.password_file: %w", err)
-			}
-		}
-		return nil
+		_, _, err := PostgresSettings(cfg)
+		return err
 	}
 	path, ok := sqlitePath(cfg)
 	if !ok {

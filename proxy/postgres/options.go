@@ -10,11 +10,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Defaults of Options, applied to its zero fields.
+// Defaults of Options, applied to its zero fields. The configuration file's
+// defaults (config.Postgres) are these.
 const (
-	defaultMaxConns        = 10
-	defaultConnectTimeout  = 5 * time.Second
-	defaultTimeout         = 5 * time.Second
+	DefaultMaxConns        = 10
+	DefaultConnectTimeout  = 5 * time.Second
+	DefaultTimeout         = 5 * time.Second
 	defaultMaxConnLifetime = time.Hour
 	defaultMaxConnIdleTime = 5 * time.Minute
 	defaultMigrateTimeout  = time.Minute
@@ -66,7 +67,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.New("timeouts and lifetimes must not be negative")
 	}
 	if o.MaxConns == 0 {
-		o.MaxConns = defaultMaxConns
+		o.MaxConns = DefaultMaxConns
 	}
 	if o.MinConns > o.MaxConns {
 		return o, fmt.Errorf("MinConns %d is above MaxConns %d", o.MinConns, o.MaxConns)
@@ -75,7 +76,7 @@ func (o Options) withDefaults() (Options, error) {
 		v   *time.Duration
 		def time.Duration
 	}{
-		{&o.Timeout, defaultTimeout},
+		{&o.Timeout, DefaultTimeout},
 		{&o.MaxConnLifetime, defaultMaxConnLifetime},
 		{&o.MaxConnIdleTime, defaultMaxConnIdleTime},
 		{&o.MigrateTimeout, defaultMigrateTimeout},
@@ -115,7 +116,7 @@ func poolConfig(rawURL string, opts Options) (*pgxpool.Config, *url.URL, error) 
 	case opts.ConnectTimeout > 0:
 		cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
 	case cfg.ConnConfig.ConnectTimeout == 0:
-		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	return cfg, u, nil
 }
