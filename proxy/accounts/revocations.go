@@ -29,6 +29,13 @@ func (r *Revocations) Load(ctx context.Context, s Store, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	r.Apply(set)
+	return nil
+}
+
+// Apply merges set: what Load reads, or what a store pushes as other
+// processes commit revocations.
+func (r *Revocations) Apply(set *RevocationSet) {
 	for _, d := range set.Tokens {
 		r.DenyToken(d.Issuer, d.JTI, d.ExpiresAt)
 	}
@@ -38,7 +45,6 @@ func (r *Revocations) Load(ctx context.Context, s Store, now time.Time) error {
 	for _, sr := range set.Subjects {
 		r.RevokeSubject(sr.Subject, sr.Before)
 	}
-	return nil
 }
 
 // DenyToken revokes the access token (iss, jti) until exp.

@@ -173,3 +173,13 @@ type Revocation struct {
 	Reason string
 	At     time.Time
 }
+
+// SessionRevokedUntil is SessionRevocation.Until of a family revoked at
+// revokedAt that expires at expiresAt (zero for none).
+func SessionRevokedUntil(revokedAt, expiresAt time.Time) time.Time {
+	end := revokedAt
+	if !expiresAt.IsZero() && expiresAt.Before(end) {
+		end = expiresAt
+	}
+	return end.Add(SessionRevocationRetention)
+}

@@ -267,9 +267,23 @@ func (r *Resources) Revocations() *accounts.Revocations { return r.revocations }
 // the store: logouts and password changes made by other replicas or by
 // 'authgate users' reach this process within one interval. Requests never
 // wait for it. Without a store it returns at once.
+//
+// A store that announces revocations as they commit (PostgreSQL's
+// LISTEN/NOTIFY) is also listened to, so that a logout on one replica is
+// enforced by every other within moments; after every (re)connection the
+// revocations are loaded again, so nothing announced while not listening
+// is missed.
 func (r *Resources) SyncRevocations(ctx context.Context, interval time.Duration) {
 	if r.store == nil {
 		return
+	}
+	if feed, ok := r.store.(revocationFeed); ok {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() {
+			defer close(done)
+			r.listenRevocations(ctx, feed)
+		}()
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -290,6 +304,56 @@ func (r *Resources) SyncRevocations(ctx context.Context, interval time.Duration)
 				r.logger.Warn("store prune failed", "error", err)
 			}
 		}
+	}
+}
+
+// revocationFeed is a store that announces the revocations every process
+// commits; *postgres.Store is one.
+type revocationFeed interface {
+	WatchRevocations(ctx context.Context, ready func(), apply func(*accounts.RevocationSet)) error
+}
+
+// Back-off between attempts to listen to a revocation feed.
+const (
+	feedRetryMin = 100 * time.Millisecond
+	feedRetryMax = 5 * time.Second
+)
+
+// listenRevocations applies feed's announcements until ctx ends, listening
+// again after a failure with a growing pause. On every (re)connection, and
+// when an announcement asks for it, it loads every revocation.
+func (r *Resources) listenRevocations(ctx context.Context, feed revocationFeed) {
+	reload := func() {
+		if err := r.revocations.Load(ctx, r.store, r.now()); err != nil && ctx.Err() == nil {
+			r.logger.Warn("revocation reload failed", "error", err)
+		}
+	}
+	wait := feedRetryMin
+	for {
+		listening := false
+		err := feed.WatchRevocations(ctx, func() {
+			listening = true
+			reload()
+		}, func(set *accounts.RevocationSet) {
+			if set == nil {
+				reload()
+				return
+			}
+			r.revocations.Apply(set)
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if listening {
+			wait = feedRetryMin // it worked for a while: retry soon
+		}
+		r.logger.Warn("revocation feed lost; revocations are still loaded periodically", "error", err, "retry_in", wait.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, feedRetryMax)
 	}
 }
 

@@ -101,6 +101,14 @@ func storeFamily(ctx context.Context, tx pgx.Tx, op string, old, next *accounts.
 		timestamp(next.LastUsedAt), timestamp(next.ExpiresAt), timestamp(next.RevokedAt), next.RevokeReason, old.ID); err != nil {
 		return wrapErr(op, err)
 	}
+	if old.RevokedAt.IsZero() && !next.RevokedAt.IsZero() {
+		// Revoked now (logout by refresh token, reuse detected): every
+		// replica refuses the session's access tokens at once.
+		if err := announce(ctx, tx, op, &accounts.RevocationSet{Sessions: []accounts.SessionRevocation{
+			{FamilyID: old.ID, Until: accounts.SessionRevokedUntil(next.RevokedAt.UTC().Truncate(time.Millisecond), next.ExpiresAt)}}}); err != nil {
+			return err
+		}
+	}
 	if bytes.Equal(next.Current, old.Current) {
 		return nil
 	}
@@ -144,13 +152,16 @@ func (s *Store) RevokeFamily(ctx context.Context, userID, familyID, reason strin
 		return fmt.Errorf("postgres: %s: revocation without a time", op)
 	}
 	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE refresh_families SET revoked_at = $1, revoke_reason = $2
-			WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL`, timestamp(at), reason, familyID, userID)
-		if err != nil {
-			return wrapErr(op, err)
+		var expires pgtype.Timestamptz
+		err := tx.QueryRow(ctx, `UPDATE refresh_families SET revoked_at = $1, revoke_reason = $2
+			WHERE id = $3 AND user_id = $4 AND revoked_at IS NULL RETURNING expires_at`,
+			timestamp(at), reason, familyID, userID).Scan(&expires)
+		if err == nil {
+			return announce(ctx, tx, op, &accounts.RevocationSet{Sessions: []accounts.SessionRevocation{
+				{FamilyID: familyID, Until: accounts.SessionRevokedUntil(at.UTC().Truncate(time.Millisecond), fromTimestamp(expires))}}})
 		}
-		if tag.RowsAffected() == 1 {
-			return nil
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return wrapErr(op, err)
 		}
 		var one int
 		err = tx.QueryRow(ctx, `SELECT 1 FROM refresh_families WHERE id = $1 AND user_id = $2`,

@@ -17,21 +17,21 @@ import (
 // Store interface gives Prune no access token lifetime to go by.
 const subjectRetention = 30 * 24 * time.Hour
 
-// DenyAccessToken records d until d.ExpiresAt. Denying a token again is not
-// an error; the later expiry is kept.
+// DenyAccessToken records d until d.ExpiresAt, and announces it to every
+// listening replica. Denying a token again is not an error; the later
+// expiry is kept.
 func (s *Store) DenyAccessToken(ctx context.Context, d accounts.DeniedToken) error {
 	const op = "deny access token"
-	ctx, cancel, err := s.bound(ctx, op)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	// greatest ignores NULLs: a missing expiry never replaces a known one.
-	_, err = s.pool.Exec(ctx, `INSERT INTO denied_tokens (issuer, jti, expires_at) VALUES ($1, $2, $3)
-		ON CONFLICT (issuer, jti) DO UPDATE
-		SET expires_at = greatest(denied_tokens.expires_at, excluded.expires_at)`,
-		d.Issuer, d.JTI, timestamp(d.ExpiresAt))
-	return wrapErr(op, err)
+	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		// greatest ignores NULLs: a missing expiry never replaces a known one.
+		if _, err := tx.Exec(ctx, `INSERT INTO denied_tokens (issuer, jti, expires_at) VALUES ($1, $2, $3)
+			ON CONFLICT (issuer, jti) DO UPDATE
+			SET expires_at = greatest(denied_tokens.expires_at, excluded.expires_at)`,
+			d.Issuer, d.JTI, timestamp(d.ExpiresAt)); err != nil {
+			return wrapErr(op, err)
+		}
+		return announce(ctx, tx, op, &accounts.RevocationSet{Tokens: []accounts.DeniedToken{d}})
+	})
 }
 
 // sessionEnd is the SQL for the time a revoked family's last access token

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -170,15 +171,30 @@ func (s *Store) UpdateUser(ctx context.Context, id string, change func(u *accoun
 		if revoke == nil {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE refresh_families
-			SET revoked_at = $1, revoke_reason = $2 WHERE user_id = $3 AND revoked_at IS NULL`,
-			timestamp(revoke.At), revoke.Reason, id); err != nil {
+		at := revoke.At.UTC().Truncate(time.Millisecond)
+		rows, err := tx.Query(ctx, `UPDATE refresh_families
+			SET revoked_at = $1, revoke_reason = $2 WHERE user_id = $3 AND revoked_at IS NULL
+			RETURNING id, expires_at`, timestamp(revoke.At), revoke.Reason, id)
+		if err != nil {
 			return wrapErr(op, err)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO subject_revocations (subject, revoked_before) VALUES ($1, $2)
+		sessions, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (accounts.SessionRevocation, error) {
+			var r accounts.SessionRevocation
+			var expires pgtype.Timestamptz
+			err := row.Scan(&r.FamilyID, &expires)
+			r.Until = accounts.SessionRevokedUntil(at, fromTimestamp(expires))
+			return r, err
+		})
+		if err != nil {
+			return wrapErr(op, err)
+		}
+		if _, err = tx.Exec(ctx, `INSERT INTO subject_revocations (subject, revoked_before) VALUES ($1, $2)
 			ON CONFLICT (subject) DO UPDATE
 			SET revoked_before = greatest(subject_revocations.revoked_before, excluded.revoked_before)`,
-			id, timestamp(revoke.At))
-		return wrapErr(op, err)
+			id, timestamp(revoke.At)); err != nil {
+			return wrapErr(op, err)
+		}
+		return announce(ctx, tx, op, &accounts.RevocationSet{Sessions: sessions,
+			Subjects: []accounts.SubjectRevocation{{Subject: id, Before: at}}})
 	})
 }
