@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy/accounts"
@@ -26,6 +27,9 @@ commands:
                                        into a PostgreSQL store (-to, or the config's store);
                                        records already there are kept
 `
+
+// copyTimeout bounds 'store copy”s import transaction.
+const copyTimeout = 10 * time.Minute
 
 // storeCmd administers the store itself: its schema, and moving a SQLite
 // store to PostgreSQL when a deployment grows to several replicas.
@@ -139,6 +143,9 @@ func storeCopy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// The whole copy is one transaction, bounded like one store operation:
+	// query_timeout, sized for a login, would cut a large store short.
+	opts.Timeout = max(opts.Timeout, copyTimeout)
 
 	// sqlite.Open would create a missing file, and copy nothing from it.
 	if fi, err := os.Stat(src); err != nil {
