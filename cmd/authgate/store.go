@@ -28,7 +28,7 @@ commands:
                                        records already there are kept
 `
 
-// copyTimeout bounds 'store copy”s import transaction.
+// copyTimeout bounds the import transaction of 'store copy'.
 const copyTimeout = 10 * time.Minute
 
 // storeCmd administers the store itself: its schema, and moving a SQLite
