@@ -11,6 +11,10 @@
 //	                                   print an access token signed with the configured key
 //	authgate users add|list|disable|enable|set-roles|set-password -config FILE ...
 //	                                   administer accounts
+//	authgate store migrate -config FILE
+//	                                   apply the store's schema migrations
+//	authgate store copy -from sqlite:PATH -to URL|-config FILE
+//	                                   copy a SQLite store into PostgreSQL
 package main
 
 import (
@@ -34,6 +38,9 @@ commands:
                                      print an access token signed with the configured key
   users <add|list|disable|enable|set-roles|set-password> -config FILE [-username U] ...
                                      administer accounts (passwords from stdin or a prompt)
+  store migrate -config FILE         apply the schema migrations the store lacks
+  store copy -from sqlite:PATH (-to URL [-to-password-file FILE] | -config FILE)
+                                     copy a SQLite store into a PostgreSQL store
   version                            print the version
 
 Run 'authgate <command> -h' for a command's flags.
@@ -81,6 +88,8 @@ func runWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return tokenCmd(rest, stdout, stderr)
 	case "users":
 		return usersCmd(ctx, rest, stdin, stdout, stderr)
+	case "store":
+		return storeCmd(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		return versionCmd(stdout)
 	case "help", "-h", "-help", "--help":

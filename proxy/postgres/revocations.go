@@ -112,7 +112,8 @@ func (s *Store) Revocations(ctx context.Context, now time.Time) (*accounts.Revoc
 // of its tokens is still recognised, and logged, as the use of a revoked
 // family rather than of an unknown token, and until its session
 // revocation ends (accounts.SessionRevocationRetention), so that a replica
-// that loads revocations later still learns of it.
+// that loads revocations later still learns of it. It also deletes login
+// failure counts quiet for more than a day (see failureRetention).
 func (s *Store) Prune(ctx context.Context, now time.Time) error {
 	const op = "prune"
 	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
@@ -127,6 +128,7 @@ func (s *Store) Prune(ctx context.Context, now time.Time) error {
 			{`DELETE FROM refresh_families AS f WHERE (f.expires_at IS NULL OR f.expires_at <= $1)
 				AND (f.revoked_at IS NULL OR ` + sessionEnd + ` <= $2)`,
 				[]any{instant(now), instant(now.Add(-accounts.SessionRevocationRetention))}},
+			{`DELETE FROM login_failures WHERE last_failure < $1`, []any{instant(now.Add(-failureRetention))}},
 		} {
 			if _, err := tx.Exec(ctx, q.sql, q.args...); err != nil {
 				return wrapErr(op, err)
