@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build demo test bench load fuzz check clean
+.PHONY: all build demo test bench load soak fuzz check clean
 
 all: build
 
@@ -36,6 +36,12 @@ bench:
 load:
 	$(GO) test -run='^$$' -bench='^BenchmarkServer(Login|Refresh)' -benchtime=400x ./cmd/authgate
 	$(GO) test -run='^$$' -bench='^BenchmarkServerRevocationPropagation' -benchtime=20x ./cmd/authgate
+
+# Mixed traffic with faults against a real process for SOAK (10 minutes by
+# default): no unexpected 5xx, no lost writes, flat memory and goroutines.
+SOAK ?= 10m
+soak:
+	AUTHGATE_SOAK=$(SOAK) $(GO) test -run='^TestSoak$$' -count=1 -timeout=0 -v ./cmd/authgate
 
 # Runs each fuzz target for FUZZTIME (the seed corpora already run in `make test`).
 FUZZTIME ?= 30s

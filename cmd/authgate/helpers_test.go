@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // runCmd runs the program in-process with args and returns what it wrote.
@@ -134,4 +137,30 @@ func nonEmptyLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// rawRequest sends req as written on a new connection and returns the
+// status code of the first answer (0 when the connection closed or timed
+// out without one).
+func rawRequest(t testing.TB, addr, req string) int {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte(req)); err != nil {
+		return 0
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(line)
+	if len(f) < 2 {
+		return 0
+	}
+	code, _ := strconv.Atoi(f[1])
+	return code
 }
