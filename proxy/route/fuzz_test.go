@@ -6,12 +6,14 @@ import (
 	"path"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func FuzzCleanPath(f *testing.F) {
 	for _, s := range []string{
 		"", "/", "//", ".", "..", "/.", "/..", "/../..", "a/../../b", "/./.",
-		"/a/b/../../../c/", "////..//..//x", "/a//b/./c/..//d/", "/todos/", "/todos//",
+		"/a/b/../../../c/", "////..//..//x", "/echo;x/admin", "/echo./admin", "/echo /admin",
+		"/ echo", "/a/...", "/a/. /", "/a\u00a0b", "/a\u0085", "/a b/c", "/a//b/./c/..//d/", "/todos/", "/todos//",
 		"\\", "/a\\b", "/a\x00", "/a\x7f", "/a\r\n", "/..;/admin", "/.;/", "/a..;b/",
 		"/%2e%2e/", "/%2F", "/日本/../語", "/\xff\xfe/..", strings.Repeat("/..", 3000),
 		"/" + strings.Repeat("a", maxPathLen-1), "/" + strings.Repeat("a", maxPathLen),
@@ -35,9 +37,15 @@ func FuzzCleanPath(f *testing.F) {
 		if strings.Contains(got, "//") {
 			t.Fatalf("CleanPath(%q) = %q: contains //", p, got)
 		}
+		if strings.Contains(got, ";") {
+			t.Fatalf("CleanPath(%q) = %q: contains path parameters", p, got)
+		}
 		for seg := range strings.SplitSeq(got[1:], "/") {
 			if seg == "." || seg == ".." {
 				t.Fatalf("CleanPath(%q) = %q: contains a %q segment", p, got, seg)
+			}
+			if strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, " ") || strings.HasPrefix(seg, " ") {
+				t.Fatalf("CleanPath(%q) = %q: segment %q would be trimmed by some upstreams", p, got, seg)
 			}
 		}
 		if again, err := CleanPath(got); err != nil || again != got {
@@ -67,8 +75,17 @@ func refBadPath(p string) bool {
 	if strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return true
 	}
+	if strings.Contains(p, ";") {
+		return true // path parameters
+	}
+	if strings.ContainsFunc(p, func(r rune) bool { return r != ' ' && (unicode.IsSpace(r) || unicode.IsControl(r)) }) {
+		return true
+	}
 	for seg := range strings.SplitSeq(p, "/") {
-		if name, _, params := strings.Cut(seg, ";"); params && (name == "." || name == "..") {
+		if seg == "" || seg == "." || seg == ".." {
+			continue
+		}
+		if strings.HasPrefix(seg, " ") || strings.HasSuffix(seg, " ") || strings.HasSuffix(seg, ".") {
 			return true
 		}
 	}
@@ -87,7 +104,7 @@ var (
 	}
 	fuzzPrefixes = []string{
 		"/", "/todos", "/todos/", "/todos/1", "/todosx", "/api", "/api/v1", "/api/v1/",
-		"/a", "/a/b/c", "/café", "/x;y", "/.well-known",
+		"/a", "/a/b/c", "/café", "/x y", "/.well-known",
 	}
 )
 
@@ -99,7 +116,7 @@ func FuzzMatch(f *testing.F) {
 	f.Add([]byte{6, 0, 0, 7, 0, 5}, "[::1]:8000", "GET", "/api/v1/")
 	f.Add([]byte{7, 0, 7, 8, 0, 9}, "[2001:DB8::1]", "DELETE", "/api/v10")
 	f.Add([]byte{3, 2, 4, 5, 6, 10}, "EXAMPLE.COM.:80", "put", "/todosx/y")
-	f.Add([]byte{9, 0, 11, 0, 1, 12}, "[::1]x", "GET", "/x;y/z")
+	f.Add([]byte{9, 0, 11, 0, 1, 12}, "[::1]x", "GET", "/x y/z")
 	f.Add([]byte{}, "", "", "")
 	f.Fuzz(func(t *testing.T, spec []byte, host, method, p string) {
 		var rules []Rule

@@ -161,7 +161,7 @@ func TestNewTableValid(t *testing.T) {
 		{Prefix: "/"},
 		{Prefix: "/todos/"},
 		{Prefix: "/café/ü"},
-		{Prefix: "/a;v=1"},
+		{Prefix: "/a b/v1.0/.x"},
 		{Prefix: "/x", Host: "EXAMPLE.com."},
 		{Prefix: "/x", Host: "*.internal"},
 		{Prefix: "/x", Host: "_svc.local"},
