@@ -115,3 +115,85 @@ func TestUpstreamSpellingsRefusedByDecisions(t *testing.T) {
 		}
 	}
 }
+
+// Route tables for case-insensitive upstreams: /echo/admin is protected; the
+// catch-all's upstream (ciCatchAllYAML) or the protected route's
+// (ciAdminYAML) resolves paths ignoring case, or neither does (pathsYAML).
+const (
+	ciCatchAllYAML = "trusted_proxies: [192.0.2.1/32]\n" + tokensYAML + `
+routes:
+  - {name: admin, path: /echo/admin, upstream: "${UPSTREAM}", auth: required}
+  - {name: api, path: /api, strip_prefix: /api, upstream: "${UPSTREAM}/base", auth: required, case_insensitive: true}
+  - {name: public, path: /, upstream: "${UPSTREAM}", auth: none, case_insensitive: true}
+`
+	ciAdminYAML = "trusted_proxies: [192.0.2.1/32]\n" + tokensYAML + `
+routes:
+  - {name: admin, path: /echo/admin, upstream: "${UPSTREAM}", auth: required, case_insensitive: true}
+  - {name: public, path: /, upstream: "${UPSTREAM}", auth: none}
+`
+)
+
+// TestCaseInsensitiveRoutes: a case variant of a protected path reaches an
+// upstream that folds case only with the protected route's auth, on the
+// proxy path and through every decision endpoint; the upstream receives
+// the path as matched.
+func TestCaseInsensitiveRoutes(t *testing.T) {
+	tok := mint(t, "alice", nil)
+	tests := []struct {
+		name, cfg, target string
+		token             bool
+		status            int
+		wantPath          string // path the upstream must receive ("" = not forwarded)
+	}{
+		{"case-sensitive upstreams: variant is another path", pathsYAML, "/ECHO/admin", false, 200, "/ECHO/admin"},
+		{"case-sensitive upstreams: exact is protected", pathsYAML, "/echo/admin", false, 401, ""},
+
+		{"folding catch-all: upper case", ciCatchAllYAML, "/ECHO/admin", false, 401, ""},
+		{"folding catch-all: mixed case", ciCatchAllYAML, "/Echo/ADMIN/x", false, 401, ""},
+		{"folding catch-all: dotless i", ciCatchAllYAML, "/echo/adm%C4%B1n", false, 401, ""},
+		{"folding catch-all: variant with token", ciCatchAllYAML, "/ECHO/Admin", true, 200, "/ECHO/Admin"},
+		{"folding catch-all: other path", ciCatchAllYAML, "/ECHO/other", false, 200, "/ECHO/other"},
+		{"folding catch-all: segment boundary", ciCatchAllYAML, "/ECHO/adminx", false, 200, "/ECHO/adminx"},
+		{"folding route: strip prefix of a variant", ciCatchAllYAML, "/API/v1/x", true, 200, "/base/v1/x"},
+		{"folding route: variant needs its auth", ciCatchAllYAML, "/Api/v1", false, 401, ""},
+
+		{"folding protected route: upper case", ciAdminYAML, "/ECHO/ADMIN", false, 401, ""},
+		{"folding protected route: dotted capital I", ciAdminYAML, "/echo/adm%C4%B0n/x", false, 401, ""},
+		{"folding protected route: with token", ciAdminYAML, "/ECHO/admin", true, 200, "/ECHO/admin"},
+		{"folding protected route: other path", ciAdminYAML, "/ECHO", false, 200, "/ECHO"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := newUpstream(t)
+			g := newGateway(t, tt.cfg, up.URL)
+			r := pathRequest(tt.target)
+			if tt.token {
+				r.Header.Set("Authorization", "Bearer "+tok)
+			}
+			w := serve(g, r)
+			if w.Code != tt.status {
+				t.Fatalf("status = %d, want %d (body %s)", w.Code, tt.status, w.Body)
+			}
+			switch {
+			case tt.wantPath == "" && up.count() != 0:
+				t.Fatalf("request was forwarded to %q, want not forwarded", up.last(t).Path)
+			case tt.wantPath != "" && up.last(t).Path != tt.wantPath:
+				t.Errorf("upstream got path %q, want %q", up.last(t).Path, tt.wantPath)
+			}
+
+			for _, dialect := range []string{dialectNginx, "ingress-nginx", dialectForward, dialectEnvoy} {
+				r := ask(dialect, http.MethodGet, tt.target)
+				if tt.token {
+					r.Header.Set("Authorization", "Bearer "+tok)
+				}
+				before := up.count()
+				if w := serve(g, r); w.Code != tt.status {
+					t.Errorf("%s decision: status = %d, want %d (body %s)", dialect, w.Code, tt.status, w.Body)
+				}
+				if up.count() != before {
+					t.Errorf("%s decision was forwarded upstream", dialect)
+				}
+			}
+		})
+	}
+}

@@ -186,20 +186,29 @@ func clean(p string) string {
 // StripPrefix("/api/x/", "/api") is "/x/". A prefix with a trailing slash
 // keeps it as the new root: StripPrefix("/api/x", "/api/") is "/x".
 //
-// prefix is a rule's Prefix, normally of the rule Match returned for p. If
-// prefix does not match p on a segment boundary (or is "/"), p is returned
-// unchanged. StripPrefix does not allocate.
+// prefix is a rule's Prefix, normally of the rule Match returned for p,
+// which may have matched p but for case (see Rule.CaseInsensitive): a prefix
+// that matches p only when both are case-folded is stripped too, so
+// StripPrefix("/API/x", "/api") is "/x". If prefix does not match p on a
+// segment boundary even so (or is "/"), p is returned unchanged.
+// StripPrefix does not allocate.
 func StripPrefix(p, prefix string) string {
-	if prefix == "" || prefix == "/" || !prefixMatch(p, prefix) {
+	if prefix == "" || prefix == "/" {
 		return p
 	}
-	if prefix[len(prefix)-1] == '/' {
-		return p[len(prefix)-1:]
+	n, ok := len(prefix), prefixMatch(p, prefix)
+	if !ok {
+		if n, ok = foldPrefix(p, prefix); !ok {
+			return p
+		}
 	}
-	if len(p) == len(prefix) {
+	if prefix[len(prefix)-1] == '/' {
+		return p[n-1:]
+	}
+	if len(p) == n {
 		return "/"
 	}
-	return p[len(prefix):]
+	return p[n:]
 }
 
 // HasPrefix reports whether prefix, a valid Rule.Prefix, matches the

@@ -171,6 +171,11 @@ func TestStripPrefix(t *testing.T) {
 		{name: "not a prefix", p: "/other", prefix: "/api", want: "/other"},
 		{name: "prefix longer than path", p: "/api", prefix: "/api/v1", want: "/api"},
 		{name: "empty prefix", p: "/api", prefix: "", want: "/api"},
+		{name: "case variant", p: "/API/x", prefix: "/api", want: "/x"},
+		{name: "case variant exact", p: "/Api", prefix: "/api", want: "/"},
+		{name: "case variant with trailing slash", p: "/API/x", prefix: "/api/", want: "/x"},
+		{name: "folded long s", p: "/\u017Fvc/x", prefix: "/svc", want: "/x"},
+		{name: "case variant not on segment boundary", p: "/APIx", prefix: "/api", want: "/APIx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
