@@ -146,6 +146,11 @@ func FuzzMatch(f *testing.F) {
 			if got != want {
 				t.Fatalf("Match(%q, %q, %q) = %d; linear scan gives %d\nrules: %+v", host, method, p, got, want, rules)
 			}
+			// The rule matched, even but for case, is one whose prefix
+			// the forwarder can strip.
+			if got >= 0 && rules[got].Prefix != "/" && len(StripPrefix(p, rules[got].Prefix)) >= len(p) {
+				t.Fatalf("Match(%q) = rule %d (%q), which StripPrefix does not strip", p, got, rules[got].Prefix)
+			}
 		}
 	})
 }
