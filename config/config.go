@@ -288,6 +288,16 @@ type Route struct {
 	// "/todos" and "/todos/1", not "/todosx"; "/todos/" matches "/todos/1"
 	// but not "/todos". It must be canonical (route.CheckPrefix). Required.
 	Path string `yaml:"path"`
+	// CaseInsensitive says the upstream resolves paths without regard to
+	// case (IIS, ASP.NET, Spring or Express configured so). Path then
+	// matches whatever the case of the request's letters ("/ECHO/admin"
+	// for "/echo/admin"), and a request this route would take that
+	// matches an earlier route's path but for case goes to that earlier
+	// route instead, so a case variant of a protected path never reaches
+	// this upstream with a laxer route's auth. Mark every route whose
+	// upstream folds case, catch-alls included. Default false: paths are
+	// compared byte for byte.
+	CaseInsensitive bool `yaml:"case_insensitive"`
 	// Methods restricts the route to these methods. Default: any method.
 	Methods []string `yaml:"methods"`
 	// Upstream is the base URL requests are forwarded to. Required.

@@ -90,6 +90,7 @@ identity_headers:
     strip_prefix: /public
     preserve_host: true
     forward_authorization: true
+    case_insensitive: true
     timeout: 5s
 `, 1), func(c *Config) {
 			r := &c.Routes[1]
@@ -102,6 +103,7 @@ identity_headers:
 			r.StripPrefix = "/public"
 			r.PreserveHost = true
 			r.ForwardAuthorization = true
+			r.CaseInsensitive = true
 			r.Timeout = 5 * time.Second
 		}},
 		{"accounts defaults", goodYAML + "store: sqlite:data/authgate.db\naccounts: {}\n", func(c *Config) {

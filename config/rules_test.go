@@ -158,8 +158,9 @@ func TestRulesAgree(t *testing.T) {
 		"*.example.com.", "EXAMPLE.com", "_dmarc.example.com", "xn--bcher-kva.example")
 	add(hostRule, false, "a..b", "*", "*.", "ex*ample.com", "exa mple.com", "example.com:80",
 		"fe80::1%eth0", "bücher.example", "*.*.example.com", "http://example.com")
-	add(prefixRule, true, "/", "/a", "/a/", "/a/b")
-	add(prefixRule, false, "", "a", "/a/../b", "/a//b", "/a%2Fb", "/a?b", "/a#b", `/a\b`)
+	add(prefixRule, true, "/", "/a", "/a/", "/a/b", "/.well-known", "/a b", "/v1.0/x")
+	add(prefixRule, false, "", "a", "/a/../b", "/a//b", "/a%2Fb", "/a?b", "/a#b", `/a\b`,
+		"/a;b", "/a;", "/a/b;v=1", "/a.", "/a./b", "/...", "/a ", "/ a", "/a /b", "/a\u00a0", "/a\tb")
 	add(algRule, true, "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 	add(algRule, false, "HS256", "HS384", "HS512", "none", "rs256", "")
 	for _, k := range []ruleKind{urlRule, discoveryRule} {

@@ -70,6 +70,8 @@ func TestParseStrict(t *testing.T) {
 			[]wantProblem{{1, "listen", "cannot unmarshal !!seq into string"}}},
 		{"bool not a bool", insertAt(strictBase, 9, "    preserve_host: maybe\n"),
 			[]wantProblem{{9, "routes[0].preserve_host", "into bool"}}},
+		{"case_insensitive not a bool", insertAt(strictBase, 9, "    case_insensitive: sometimes\n"),
+			[]wantProblem{{9, "routes[0].case_insensitive", "into bool"}}},
 		{"map value not a string", strictBase + "identity_headers:\n  X-A: [a]\n",
 			[]wantProblem{{16, "identity_headers.X-A", "cannot unmarshal !!seq into string"}}},
 		{"duplicate key", insertAt(strictBase, 2, "listen: 127.0.0.1:8001\n"),

@@ -258,7 +258,7 @@ func (b *builder) route(i int) (proxy.Route, bool) {
 	if !ok {
 		return fail(fmt.Errorf("auth: %q is not one of required, optional, none", rc.Auth))
 	}
-	match := route.Rule{Host: rc.Host, Methods: rc.Methods, Prefix: rc.Path}
+	match := route.Rule{Host: rc.Host, Methods: rc.Methods, Prefix: rc.Path, CaseInsensitive: rc.CaseInsensitive}
 	if _, err := route.NewTable([]route.Rule{match}); err != nil {
 		return fail(err)
 	}

@@ -62,6 +62,12 @@ func TestCheckPrefix(t *testing.T) {
 		{"/a//b", "not canonical"},
 		{"/a%2Fb", "decoded"},
 		{"/a?b", `"?"`},
+		{"/a;b", "path parameters"},
+		{"/a;", "path parameters"},
+		{"/a./b", `ending with "."`},
+		{"/a ", "space"},
+		{"/ a/b", "space"},
+		{"/a\u3000", "white space"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.prefix, func(t *testing.T) {

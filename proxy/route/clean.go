@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // maxPathLen is the longest request path, in bytes, that CleanPath accepts.
@@ -39,11 +41,24 @@ var ErrBadPath = errors.New("route: bad request path")
 // returned unchanged without allocating.
 //
 // CleanPath rejects, with an error wrapping ErrBadPath, an empty path, a path
-// longer than 8 KiB, a path containing NUL or any other ASCII control
-// character (including DEL), a path containing a backslash (some upstreams
-// treat it as a separator), and a path with a dot segment carrying path
-// parameters, such as "/..;/admin" or "/.;x/", which servlet containers
-// resolve as ".." or ".".
+// longer than 8 KiB, a path containing NUL or any other control character
+// (ASCII, DEL, or Unicode C1), a path containing a backslash (some upstreams
+// treat it as a separator), and any spelling that a common upstream resolves
+// to some other path than the one matched (security requirement 32):
+//
+//   - a ";" anywhere (written ";" or "%3B"): Tomcat, Jetty and Spring strip
+//     path parameters ("/echo;x/admin" is "/echo/admin" to them, "/..;/" is
+//     "/../"), so a path carrying them is refused rather than matched as
+//     some other route;
+//   - a segment other than "." and ".." that ends with "." or a space
+//     ("/echo./admin", "/echo%20/admin", "/echo%2e/admin", "/..."), or
+//     starts with a space: IIS and Windows file systems trim trailing dots
+//     and spaces, and some routers trim the whole segment;
+//   - any Unicode white space other than a space inside a segment (tab and
+//     the other ASCII ones are control characters already; NBSP, U+2028,
+//     U+3000 and friends are trimmed by some frameworks).
+//
+// "." and ".." segments themselves are resolved as described above.
 func CleanPath(p string) (string, error) {
 	if err := checkPath(p); err != nil {
 		return "", err
@@ -66,19 +81,45 @@ func checkPath(p string) error {
 	for i := 0; i < len(p); i++ {
 		switch c := p[i]; {
 		case c == '/':
+			if err := checkSegment(p[segStart:i], segStart); err != nil {
+				return err
+			}
 			segStart = i + 1
 		case c < 0x20 || c == 0x7f:
 			return fmt.Errorf("%w: control character %#02x at offset %d", ErrBadPath, c, i)
 		case c == '\\':
 			return fmt.Errorf("%w: backslash at offset %d", ErrBadPath, i)
 		case c == ';':
-			// Reject "/.;x" and "/..;x": Tomcat and other servlet
-			// containers strip the parameters and then resolve the
-			// dot segment, after this package has matched the path.
+			// Tomcat and other servlet containers strip the parameters
+			// and then resolve the rest ("/..;/", "/echo;x/admin"),
+			// after this package has matched the path.
 			if seg := p[segStart:i]; seg == "." || seg == ".." {
 				return fmt.Errorf("%w: dot segment with path parameters at offset %d", ErrBadPath, segStart)
 			}
+			return fmt.Errorf("%w: path parameters (\";\") at offset %d", ErrBadPath, i)
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(p[i:])
+			if r != utf8.RuneError && (unicode.IsSpace(r) || unicode.IsControl(r)) {
+				return fmt.Errorf("%w: white space or control character %U at offset %d", ErrBadPath, r, i)
+			}
+			i += size - 1
 		}
+	}
+	return checkSegment(p[segStart:], segStart)
+}
+
+// checkSegment reports why seg, the segment of a path starting at offset
+// off, is one that upstreams trim into another name, or nil: it may not end
+// with "." (unless it is "." or "..") or a space, nor start with a space.
+func checkSegment(seg string, off int) error {
+	if seg == "" || seg == "." || seg == ".." {
+		return nil
+	}
+	switch last := seg[len(seg)-1]; {
+	case last == '.':
+		return fmt.Errorf("%w: segment ending with \".\" at offset %d", ErrBadPath, off)
+	case last == ' ' || seg[0] == ' ':
+		return fmt.Errorf("%w: segment starting or ending with a space at offset %d", ErrBadPath, off)
 	}
 	return nil
 }
@@ -145,20 +186,29 @@ func clean(p string) string {
 // StripPrefix("/api/x/", "/api") is "/x/". A prefix with a trailing slash
 // keeps it as the new root: StripPrefix("/api/x", "/api/") is "/x".
 //
-// prefix is a rule's Prefix, normally of the rule Match returned for p. If
-// prefix does not match p on a segment boundary (or is "/"), p is returned
-// unchanged. StripPrefix does not allocate.
+// prefix is a rule's Prefix, normally of the rule Match returned for p,
+// which may have matched p but for case (see Rule.CaseInsensitive): a prefix
+// that matches p only when both are case-folded is stripped too, so
+// StripPrefix("/API/x", "/api") is "/x". If prefix does not match p on a
+// segment boundary even so (or is "/"), p is returned unchanged.
+// StripPrefix does not allocate.
 func StripPrefix(p, prefix string) string {
-	if prefix == "" || prefix == "/" || !prefixMatch(p, prefix) {
+	if prefix == "" || prefix == "/" {
 		return p
 	}
-	if prefix[len(prefix)-1] == '/' {
-		return p[len(prefix)-1:]
+	n, ok := len(prefix), prefixMatch(p, prefix)
+	if !ok {
+		if n, ok = foldPrefix(p, prefix); !ok {
+			return p
+		}
 	}
-	if len(p) == len(prefix) {
+	if prefix[len(prefix)-1] == '/' {
+		return p[n-1:]
+	}
+	if len(p) == n {
 		return "/"
 	}
-	return p[len(prefix):]
+	return p[n:]
 }
 
 // HasPrefix reports whether prefix, a valid Rule.Prefix, matches the

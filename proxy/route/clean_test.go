@@ -2,6 +2,7 @@ package route
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -35,10 +36,11 @@ func TestCleanPath(t *testing.T) {
 		{name: "lone dot dot", in: "..", want: "/"},
 		{name: "decoded slash is separator", in: "/a/..//admin", want: "/admin"},
 		{name: "dots in names kept", in: "/.well-known/...x/a..b/.x", want: "/.well-known/...x/a..b/.x"},
-		{name: "triple dot kept", in: "/a/.../b", want: "/a/.../b"},
+		{name: "inner dots kept", in: "/a/.x/b.c/x..y", want: "/a/.x/b.c/x..y"},
+		{name: "inner space kept", in: "/my docs/a b", want: "/my docs/a b"},
+		{name: "dot segments before a name", in: "/./../a", want: "/a"},
 		{name: "unicode segments kept", in: "/café/日本語/../ü", want: "/café/ü"},
 		{name: "percent kept literally", in: "/a/%2e%2e/b", want: "/a/%2e%2e/b"},
-		{name: "semicolon in name kept", in: "/a;v=1/b", want: "/a;v=1/b"},
 		{name: "max length", in: long[:maxPathLen], want: long[:maxPathLen]},
 
 		{name: "empty", in: "", wantErr: true},
@@ -54,6 +56,13 @@ func TestCleanPath(t *testing.T) {
 		{name: "dot dot with named parameter", in: "/public/..;x=1/admin", wantErr: true},
 		{name: "dot with parameters", in: "/.;/admin", wantErr: true},
 		{name: "unrooted dot dot with parameters", in: "..;/admin", wantErr: true},
+		{name: "triple dot", in: "/a/.../b", wantErr: true},
+		{name: "dot then space", in: "/a/. /b", wantErr: true},
+		{name: "dot dot then space", in: "/a/.. /b", wantErr: true},
+		{name: "no-break space", in: "/a\u00a0/b", wantErr: true},
+		{name: "next line", in: "/a\u0085b", wantErr: true},
+		{name: "ideographic space", in: "/a/\u3000", wantErr: true},
+		{name: "line separator", in: "/\u2028a", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +83,53 @@ func TestCleanPath(t *testing.T) {
 				t.Errorf("CleanPath(%q) = %q; want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestCleanPathUpstreamSpellings: every spelling that Tomcat, Spring, IIS and
+// similar upstreams resolve to another path than the one written is refused,
+// in every segment position. The input is the decoded path, as net/http
+// gives it; the percent-encoded forms decode to the same bytes (see the
+// gateway tests for the wire forms).
+func TestCleanPathUpstreamSpellings(t *testing.T) {
+	spellings := []struct{ name, seg string }{
+		{"path parameter", "echo;x"},
+		{"empty path parameter", "echo;"},
+		{"parameter only", ";x"},
+		{"parameter with value", "echo;jsessionid=1"},
+		{"trailing dot", "echo."},
+		{"trailing dots", "echo.."},
+		{"trailing space", "echo "},
+		{"trailing spaces", "echo  "},
+		{"leading space", " echo"},
+		{"space only", " "},
+		{"trailing dot and space", "echo. "},
+		{"trailing space and dot", "echo ."},
+		{"trailing tab", "echo\t"},
+		{"trailing vertical tab", "echo\v"},
+		{"trailing form feed", "echo\f"},
+		{"trailing no-break space", "echo\u00a0"},
+		{"trailing en space", "echo\u2002"},
+		{"trailing C1 control", "echo\u0080"},
+	}
+	positions := []struct{ name, format string }{
+		{"first", "/%s/b/c"},
+		{"middle", "/a/%s/c"},
+		{"last", "/a/b/%s"},
+		{"last with slash", "/a/b/%s/"},
+		{"only", "/%s"},
+		{"unrooted", "%s/b"},
+	}
+	for _, sp := range spellings {
+		for _, pos := range positions {
+			p := fmt.Sprintf(pos.format, sp.seg)
+			t.Run(sp.name+"/"+pos.name, func(t *testing.T) {
+				got, err := CleanPath(p)
+				if !errors.Is(err, ErrBadPath) || got != "" {
+					t.Fatalf("CleanPath(%q) = %q, %v; want \"\" and an ErrBadPath error", p, got, err)
+				}
+			})
+		}
 	}
 }
 
@@ -115,6 +171,11 @@ func TestStripPrefix(t *testing.T) {
 		{name: "not a prefix", p: "/other", prefix: "/api", want: "/other"},
 		{name: "prefix longer than path", p: "/api", prefix: "/api/v1", want: "/api"},
 		{name: "empty prefix", p: "/api", prefix: "", want: "/api"},
+		{name: "case variant", p: "/API/x", prefix: "/api", want: "/x"},
+		{name: "case variant exact", p: "/Api", prefix: "/api", want: "/"},
+		{name: "case variant with trailing slash", p: "/API/x", prefix: "/api/", want: "/x"},
+		{name: "folded long s", p: "/\u017Fvc/x", prefix: "/svc", want: "/x"},
+		{name: "case variant not on segment boundary", p: "/APIx", prefix: "/api", want: "/APIx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

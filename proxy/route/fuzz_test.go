@@ -6,12 +6,15 @@ import (
 	"path"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func FuzzCleanPath(f *testing.F) {
 	for _, s := range []string{
 		"", "/", "//", ".", "..", "/.", "/..", "/../..", "a/../../b", "/./.",
-		"/a/b/../../../c/", "////..//..//x", "/a//b/./c/..//d/", "/todos/", "/todos//",
+		"/a/b/../../../c/", "////..//..//x", "/echo;x/admin", "/echo./admin", "/echo /admin",
+		"/ echo", "/a/...", "/a/. /", "/a\u00a0b", "/a\u0085", "/a b/c", "/a//b/./c/..//d/", "/todos/", "/todos//",
 		"\\", "/a\\b", "/a\x00", "/a\x7f", "/a\r\n", "/..;/admin", "/.;/", "/a..;b/",
 		"/%2e%2e/", "/%2F", "/日本/../語", "/\xff\xfe/..", strings.Repeat("/..", 3000),
 		"/" + strings.Repeat("a", maxPathLen-1), "/" + strings.Repeat("a", maxPathLen),
@@ -35,9 +38,15 @@ func FuzzCleanPath(f *testing.F) {
 		if strings.Contains(got, "//") {
 			t.Fatalf("CleanPath(%q) = %q: contains //", p, got)
 		}
+		if strings.Contains(got, ";") {
+			t.Fatalf("CleanPath(%q) = %q: contains path parameters", p, got)
+		}
 		for seg := range strings.SplitSeq(got[1:], "/") {
 			if seg == "." || seg == ".." {
 				t.Fatalf("CleanPath(%q) = %q: contains a %q segment", p, got, seg)
+			}
+			if strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, " ") || strings.HasPrefix(seg, " ") {
+				t.Fatalf("CleanPath(%q) = %q: segment %q would be trimmed by some upstreams", p, got, seg)
 			}
 		}
 		if again, err := CleanPath(got); err != nil || again != got {
@@ -67,8 +76,17 @@ func refBadPath(p string) bool {
 	if strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return true
 	}
+	if strings.Contains(p, ";") {
+		return true // path parameters
+	}
+	if strings.ContainsFunc(p, func(r rune) bool { return r != ' ' && (unicode.IsSpace(r) || unicode.IsControl(r)) }) {
+		return true
+	}
 	for seg := range strings.SplitSeq(p, "/") {
-		if name, _, params := strings.Cut(seg, ";"); params && (name == "." || name == "..") {
+		if seg == "" || seg == "." || seg == ".." {
+			continue
+		}
+		if strings.HasPrefix(seg, " ") || strings.HasSuffix(seg, " ") || strings.HasSuffix(seg, ".") {
 			return true
 		}
 	}
@@ -87,7 +105,7 @@ var (
 	}
 	fuzzPrefixes = []string{
 		"/", "/todos", "/todos/", "/todos/1", "/todosx", "/api", "/api/v1", "/api/v1/",
-		"/a", "/a/b/c", "/café", "/x;y", "/.well-known",
+		"/a", "/a/b/c", "/café", "/x y", "/.well-known", "/Todos", "/API/v1", "/secret",
 	}
 )
 
@@ -99,15 +117,19 @@ func FuzzMatch(f *testing.F) {
 	f.Add([]byte{6, 0, 0, 7, 0, 5}, "[::1]:8000", "GET", "/api/v1/")
 	f.Add([]byte{7, 0, 7, 8, 0, 9}, "[2001:DB8::1]", "DELETE", "/api/v10")
 	f.Add([]byte{3, 2, 4, 5, 6, 10}, "EXAMPLE.COM.:80", "put", "/todosx/y")
-	f.Add([]byte{9, 0, 11, 0, 1, 12}, "[::1]x", "GET", "/x;y/z")
+	f.Add([]byte{9, 0, 11, 0, 1, 12}, "[::1]x", "GET", "/x y/z")
+	f.Add([]byte{0, 0, 128, 1, 3, 1}, "h", "GET", "/TODOS/1")
+	f.Add([]byte{0, 1, 1, 0, 0, 128}, "h", "GET", "/Todos")
+	f.Add([]byte{0, 0, 15, 0, 0, 128}, "h", "GET", "/\u017fecret/x")
 	f.Add([]byte{}, "", "", "")
 	f.Fuzz(func(t *testing.T, spec []byte, host, method, p string) {
 		var rules []Rule
 		for i := 0; i+2 < len(spec) && len(rules) < 64; i += 3 {
 			rules = append(rules, Rule{
-				Host:    fuzzHosts[int(spec[i])%len(fuzzHosts)],
-				Methods: fuzzMethods[int(spec[i+1])%len(fuzzMethods)],
-				Prefix:  fuzzPrefixes[int(spec[i+2])%len(fuzzPrefixes)],
+				Host:            fuzzHosts[int(spec[i])%len(fuzzHosts)],
+				Methods:         fuzzMethods[int(spec[i+1])%len(fuzzMethods)],
+				Prefix:          fuzzPrefixes[int(spec[i+2]&0x7f)%len(fuzzPrefixes)],
+				CaseInsensitive: spec[i+2]&0x80 != 0,
 			})
 		}
 		tab, err := NewTable(rules)
@@ -124,18 +146,58 @@ func FuzzMatch(f *testing.F) {
 			if got != want {
 				t.Fatalf("Match(%q, %q, %q) = %d; linear scan gives %d\nrules: %+v", host, method, p, got, want, rules)
 			}
+			// The rule matched, even but for case, is one whose prefix
+			// the forwarder can strip.
+			if got >= 0 && rules[got].Prefix != "/" && len(StripPrefix(p, rules[got].Prefix)) >= len(p) {
+				t.Fatalf("Match(%q) = rule %d (%q), which StripPrefix does not strip", p, got, rules[got].Prefix)
+			}
 		}
 	})
 }
 
-// refMatch is the obvious linear scan Match must agree with.
+// refMatch is the obvious linear scan Match must agree with: the first rule
+// whose prefix matches (but for case, if it is case-insensitive) and, if that
+// rule is case-insensitive, the first rule whose prefix matches but for case.
 func refMatch(rules []Rule, host, method, p string) int {
+	first := -1
 	for i, r := range rules {
-		if refPrefix(r.Prefix, p) && refMethod(r.Methods, method) && refHost(r.Host, host) {
+		if (refPrefix(r.Prefix, p) || r.CaseInsensitive && refPrefix(refFold(r.Prefix), refFold(p))) &&
+			refMethod(r.Methods, method) && refHost(r.Host, host) {
+			first = i
+			break
+		}
+	}
+	if first < 0 || !rules[first].CaseInsensitive {
+		return first
+	}
+	for i, r := range rules[:first] {
+		if refPrefix(refFold(r.Prefix), refFold(p)) && refMethod(r.Methods, method) && refHost(r.Host, host) {
 			return i
 		}
 	}
-	return -1
+	return first
+}
+
+// refFold folds s as Java's equalsIgnoreCase compares ASCII letters and the
+// four non-ASCII letters that fold to ASCII ones; other bytes, invalid UTF-8
+// included, stay as they are.
+func refFold(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		switch {
+		case r == 0x17f:
+			b.WriteByte('s')
+		case r == 0x212a:
+			b.WriteByte('k')
+		case r == 0x130 || r == 0x131:
+			b.WriteByte('i')
+		default:
+			b.WriteString(asciiCase(s[:n], 'A', 'a'))
+		}
+		s = s[n:]
+	}
+	return b.String()
 }
 
 func refPrefix(prefix, p string) bool {

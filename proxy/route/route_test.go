@@ -156,12 +156,77 @@ func TestNewTableErrors(t *testing.T) {
 	}
 }
 
+func TestMatchCaseInsensitive(t *testing.T) {
+	type req struct{ method, path string }
+	admin := Rule{Prefix: "/echo/admin"}
+	adminCI := Rule{Prefix: "/echo/admin", CaseInsensitive: true}
+	public := Rule{Prefix: "/"}
+	publicCI := Rule{Prefix: "/", CaseInsensitive: true}
+	tests := []struct {
+		name  string
+		rules []Rule
+		req   req
+		want  int
+	}{
+		{name: "case-sensitive by default", rules: []Rule{{Prefix: "/echo"}}, req: req{"GET", "/ECHO"}, want: -1},
+		{name: "case-insensitive prefix", rules: []Rule{{Prefix: "/echo", CaseInsensitive: true}}, req: req{"GET", "/ECHO/x"}, want: 0},
+		{name: "case-insensitive upper-case prefix", rules: []Rule{{Prefix: "/Echo/X", CaseInsensitive: true}}, req: req{"GET", "/eCHO/x/y"}, want: 0},
+		{name: "case-insensitive segment boundary", rules: []Rule{{Prefix: "/echo", CaseInsensitive: true}}, req: req{"GET", "/ECHOx"}, want: -1},
+		{name: "case-insensitive exact", rules: []Rule{{Prefix: "/echo", CaseInsensitive: true}}, req: req{"GET", "/echo"}, want: 0},
+		{name: "long s folds to s", rules: []Rule{{Prefix: "/secret", CaseInsensitive: true}}, req: req{"GET", "/\u017Fecret"}, want: 0},
+		{name: "kelvin sign folds to k", rules: []Rule{{Prefix: "/key", CaseInsensitive: true}}, req: req{"GET", "/\u212Aey"}, want: 0},
+		{name: "dotless i folds to i", rules: []Rule{{Prefix: "/admin", CaseInsensitive: true}}, req: req{"GET", "/adm\u0131n"}, want: 0},
+		{name: "dotted capital I folds to i", rules: []Rule{{Prefix: "/admin", CaseInsensitive: true}}, req: req{"GET", "/ADM\u0130N"}, want: 0},
+		{name: "other letters do not fold", rules: []Rule{{Prefix: "/cafe", CaseInsensitive: true}}, req: req{"GET", "/caf\u00e9"}, want: -1},
+		{name: "non-ascii prefix exact", rules: []Rule{{Prefix: "/café", CaseInsensitive: true}}, req: req{"GET", "/CAFé/x"}, want: 0},
+
+		// A protected route marked case-insensitive wins its case variants
+		// from a catch-all after it.
+		{name: "protected case-insensitive, variant", rules: []Rule{adminCI, public}, req: req{"GET", "/ECHO/admin"}, want: 0},
+		{name: "protected case-insensitive, exact", rules: []Rule{adminCI, public}, req: req{"GET", "/echo/admin/x"}, want: 0},
+		{name: "protected case-insensitive, other path", rules: []Rule{adminCI, public}, req: req{"GET", "/ECHO/other"}, want: 1},
+		// A case-insensitive catch-all cannot serve a case variant of an
+		// earlier case-sensitive route.
+		{name: "catch-all case-insensitive, variant", rules: []Rule{admin, publicCI}, req: req{"GET", "/Echo/ADMIN"}, want: 0},
+		{name: "catch-all case-insensitive, long s", rules: []Rule{{Prefix: "/secret"}, publicCI}, req: req{"GET", "/\u017Fecret"}, want: 0},
+		{name: "catch-all case-insensitive, other path", rules: []Rule{admin, publicCI}, req: req{"GET", "/ECHO/other"}, want: 1},
+		{name: "catch-all case-sensitive, variant", rules: []Rule{admin, public}, req: req{"GET", "/ECHO/admin"}, want: 1},
+		{name: "earlier variant needs its method", rules: []Rule{{Prefix: "/echo/admin", Methods: []string{"POST"}}, publicCI}, req: req{"GET", "/ECHO/admin"}, want: 1},
+		{name: "earlier variant with its method", rules: []Rule{{Prefix: "/echo/admin", Methods: []string{"POST"}}, publicCI}, req: req{"POST", "/ECHO/admin"}, want: 0},
+		{name: "later rules keep file order", rules: []Rule{publicCI, admin}, req: req{"GET", "/ECHO/admin"}, want: 0},
+		{name: "case-insensitive prefix route", rules: []Rule{admin, {Prefix: "/echo", CaseInsensitive: true}}, req: req{"GET", "/ECHO/Admin/x"}, want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tab := mustTable(t, tt.rules)
+			if got := tab.Match("h", tt.req.method, tt.req.path); got != tt.want {
+				t.Errorf("Match(%q) = %d; want %d", tt.req.path, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMatchCaseInsensitiveDoesNotAllocate(t *testing.T) {
+	rules := append(benchRules(), Rule{Prefix: "/Files", CaseInsensitive: true})
+	tab := mustTable(t, rules)
+	for _, p := range []string{"/FILES/a", "/svc3/x", "/SVC3/x", "/unknown"} {
+		allocs := testing.AllocsPerRun(100, func() {
+			if tab.Match("example.org", "GET", p) < 0 {
+				t.Fatalf("Match(%q) = -1", p)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("Match(%q) allocated %v times; want 0", p, allocs)
+		}
+	}
+}
+
 func TestNewTableValid(t *testing.T) {
 	rules := []Rule{
 		{Prefix: "/"},
 		{Prefix: "/todos/"},
 		{Prefix: "/café/ü"},
-		{Prefix: "/a;v=1"},
+		{Prefix: "/a b/v1.0/.x"},
 		{Prefix: "/x", Host: "EXAMPLE.com."},
 		{Prefix: "/x", Host: "*.internal"},
 		{Prefix: "/x", Host: "_svc.local"},

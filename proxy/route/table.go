@@ -33,6 +33,18 @@ type Rule struct {
 	// byte for byte with the decoded, canonical path (see CleanPath), so
 	// it must itself be canonical and written decoded.
 	Prefix string
+
+	// CaseInsensitive says that the rule's upstream resolves paths without
+	// regard to case. The rule's Prefix then matches a path whatever the
+	// case of its ASCII letters ("/Echo" matches "/ECHO/x"; see fold.go for
+	// the four non-ASCII letters that fold to ASCII ones). And since such
+	// an upstream would serve "/ECHO/admin" as "/echo/admin", a path this
+	// rule would match is first tried, the same way, against the rules
+	// before it: an earlier rule whose Prefix matches it but for case is
+	// matched instead. A case-sensitive "/echo/admin" rule is so never
+	// bypassed through a case-insensitive catch-all listed after it.
+	// Default false: prefixes are compared byte for byte.
+	CaseInsensitive bool
 }
 
 // Table is a compiled, immutable list of rules. It is safe for concurrent
@@ -46,6 +58,10 @@ type Table struct {
 	// first segment no rule names use catchAll alone.
 	index    map[string][]int
 	catchAll []int
+
+	// fold is set when a rule is CaseInsensitive; index is then keyed by
+	// the folded first segment (see fold.go).
+	fold bool
 }
 
 // rule is a compiled Rule.
@@ -53,6 +69,7 @@ type rule struct {
 	prefix  string
 	host    hostPattern
 	methods []string // lower-case; nil means any method
+	fold    bool     // Rule.CaseInsensitive
 }
 
 // NewTable compiles rules into a Table; index i of a Match result is
@@ -69,6 +86,9 @@ func NewTable(rules []Rule) (*Table, error) {
 		index: make(map[string][]int),
 	}
 	bySegment := make(map[string][]int)
+	for _, r := range rules {
+		t.fold = t.fold || r.CaseInsensitive
+	}
 	for i, r := range rules {
 		cr, err := compileRule(r)
 		if err != nil {
@@ -79,6 +99,9 @@ func NewTable(rules []Rule) (*Table, error) {
 			t.catchAll = append(t.catchAll, i)
 		} else {
 			seg := firstSegment(cr.prefix)
+			if t.fold {
+				seg = foldKey(seg)
+			}
 			bySegment[seg] = append(bySegment[seg], i)
 		}
 	}
@@ -103,7 +126,7 @@ func compileRule(r Rule) (rule, error) {
 	if err != nil {
 		return rule{}, err
 	}
-	return rule{prefix: r.Prefix, host: host, methods: methods}, nil
+	return rule{prefix: r.Prefix, host: host, methods: methods, fold: r.CaseInsensitive}, nil
 }
 
 // CheckPrefix reports why p is not a valid Rule.Prefix, or nil: it must
@@ -176,31 +199,81 @@ func firstSegment(p string) string {
 }
 
 // Match returns the index of the first rule, in the order given to NewTable,
-// that matches host, method and path, or -1 if none does.
+// that matches host, method and path, or -1 if none does. A rule's Prefix
+// matches byte for byte, or, for a CaseInsensitive rule, but for case; and
+// when the rule found is CaseInsensitive, the first earlier rule whose
+// Prefix matches path but for case is returned instead (see
+// Rule.CaseInsensitive).
 //
 // host is the request's Host (http.Request.Host), port and all; method is
 // the request method; path must be the result of CleanPath. A path not
 // starting with "/" matches nothing. Match only examines the rules whose
-// prefix could match path's first segment, and does not allocate.
+// prefix could match path's first segment, and does not allocate for a
+// first segment of up to 128 bytes.
 func (t *Table) Match(host, method, path string) int {
 	if t == nil || path == "" || path[0] != '/' {
 		return -1
 	}
-	cands, ok := t.index[firstSegment(path)]
-	if !ok {
-		cands = t.catchAll
-	}
+	cands := t.candidates(firstSegment(path))
 	if len(cands) == 0 {
 		return -1
 	}
 	h := hostname(host)
+	found := -1
 	for _, i := range cands {
 		r := &t.rules[i]
-		if prefixMatch(path, r.prefix) && r.matchMethod(method) && r.host.match(h) {
+		if r.matchMethod(method) && r.host.match(h) && r.matchPrefix(path) {
+			found = i
+			break
+		}
+	}
+	if found < 0 || !t.rules[found].fold {
+		return found
+	}
+	// The upstream of the rule found resolves path as any case variant of
+	// it: an earlier rule naming a variant is what the request means.
+	for _, i := range cands {
+		if i >= found {
+			break
+		}
+		r := &t.rules[i]
+		if _, ok := foldPrefix(path, r.prefix); ok && r.matchMethod(method) && r.host.match(h) {
 			return i
 		}
 	}
-	return -1
+	return found
+}
+
+// candidates returns the indices, ascending, of the rules whose prefix
+// could match a path whose first segment is seg.
+func (t *Table) candidates(seg string) []int {
+	if t.fold && needsFold(seg) {
+		var buf [128]byte
+		if len(seg) <= len(buf) {
+			if cands, ok := t.index[string(appendFold(buf[:0], seg))]; ok {
+				return cands
+			}
+			return t.catchAll
+		}
+		seg = foldKey(seg)
+	}
+	if cands, ok := t.index[seg]; ok {
+		return cands
+	}
+	return t.catchAll
+}
+
+// matchPrefix reports whether the rule's prefix matches the canonical path
+// p: byte for byte, or but for case if the rule is case-insensitive.
+func (r *rule) matchPrefix(p string) bool {
+	if prefixMatch(p, r.prefix) {
+		return true
+	}
+	if !r.fold {
+		return false
+	}
+	_, ok := foldPrefix(p, r.prefix)
+	return ok
 }
 
 // matchMethod reports whether the request method m matches the rule.
