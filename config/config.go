@@ -265,9 +265,11 @@ type Accounts struct {
 	// again for this long after it was rotated (two tabs refreshing at
 	// once). Default 0: any reuse revokes the login.
 	RefreshGrace time.Duration `yaml:"refresh_grace"`
-	// Cookie, when true, hands the refresh token out in a __Host- cookie
-	// (HttpOnly, Secure, SameSite=Strict, Path = the refresh endpoint)
-	// instead of the response body; cookie refreshes need the CSRF token.
+	// Cookie, when true, hands the refresh token out in the cookie
+	// __Secure-authgate-refresh (HttpOnly, Secure, SameSite=Strict, Path =
+	// the refresh endpoint, e.g. /auth/refresh) instead of the response
+	// body; cookie refreshes need the CSRF token. Not __Host-: that prefix
+	// requires Path=/, which would send the token to every upstream.
 	Cookie bool `yaml:"cookie"`
 	// HashConcurrency bounds concurrent password hashes (each takes about
 	// 19 MiB). Default 4.
