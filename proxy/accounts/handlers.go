@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/authgate/authgate/proxy/password"
@@ -135,7 +134,7 @@ type throttleKey struct {
 // throttleKeys are the keys of a login of name (username or email) from
 // r's client: the pair first, then the account, then the address.
 func (s *Service) throttleKeys(r *http.Request, name string) []throttleKey {
-	acct, ip := strings.ToLower(name), s.d.ClientIP(r)
+	acct, ip := FoldKey(name), s.d.ClientIP(r)
 	return []throttleKey{
 		{s.d.Throttles.Pair, "pair:" + acct + "\x00" + ip, "account_ip"},
 		{s.d.Throttles.Account, "acct:" + acct, "account"},
