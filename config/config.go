@@ -377,7 +377,8 @@ const (
 )
 
 // DefaultIdentityHeaders returns the identity headers used when the config
-// names none.
+// names none. Whatever header names it, the email claim is forwarded only
+// when the token's email_verified claim is true.
 func DefaultIdentityHeaders() map[string]string {
 	return map[string]string{
 		"X-Auth-Subject":  "sub",
