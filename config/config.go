@@ -112,9 +112,15 @@ type Tokens struct {
 	// the key). A relative path is relative to the config file. Exactly one
 	// of SigningKey and HMACSecret is required.
 	SigningKey string `yaml:"signing_key"`
-	// HMACSecret signs tokens with HS256 instead; at least 32 bytes, best
-	// given as ${VAR}. Prefer an asymmetric key: an HMAC secret cannot be
-	// published, so other verifiers cannot check the tokens.
+	// HMACSecret signs tokens with HS256 instead, best given as ${VAR}. Its
+	// bytes are the key as written (not decoded). It must be at least 32
+	// bytes, not a short pattern repeated, and use enough different
+	// characters for its length: at least 12, and 16 at 32 bytes (length ×
+	// log2(different characters) ≥ 128). Those floors refuse passwords and
+	// padded words, not every weak secret: generate it, e.g. with
+	// 'openssl rand -base64 48' (64 characters, 384 random bits). Prefer an
+	// asymmetric key: an HMAC secret cannot be published, so other
+	// verifiers cannot check the tokens.
 	HMACSecret string `yaml:"hmac_secret"`
 	// VerificationKeys are PEM private keys that no longer sign but still
 	// verify, and are still published: rotate keys without logging users out.
