@@ -49,7 +49,8 @@ type Config struct {
 	AdminListen string `yaml:"admin_listen"`
 	// TrustedProxies lists the addresses (IPs or CIDRs, as
 	// clientip.ParsePrefix reads them) whose X-Forwarded-* and X-Original-*
-	// headers are believed. Default: none.
+	// headers are believed. Default: none. An entry covering every address
+	// (0.0.0.0/0, ::/0) is allowed but reported by Warnings.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Realm is the realm named in WWW-Authenticate challenges. Default
 	// "authgate"; it may not be empty.
