@@ -49,7 +49,8 @@ type Config struct {
 	AdminListen string `yaml:"admin_listen"`
 	// TrustedProxies lists the addresses (IPs or CIDRs, as
 	// clientip.ParsePrefix reads them) whose X-Forwarded-* and X-Original-*
-	// headers are believed. Default: none.
+	// headers are believed. Default: none. An entry covering every address
+	// (0.0.0.0/0, ::/0) is allowed but reported by Warnings.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Realm is the realm named in WWW-Authenticate challenges. Default
 	// "authgate"; it may not be empty.
@@ -112,9 +113,15 @@ type Tokens struct {
 	// the key). A relative path is relative to the config file. Exactly one
 	// of SigningKey and HMACSecret is required.
 	SigningKey string `yaml:"signing_key"`
-	// HMACSecret signs tokens with HS256 instead; at least 32 bytes, best
-	// given as ${VAR}. Prefer an asymmetric key: an HMAC secret cannot be
-	// published, so other verifiers cannot check the tokens.
+	// HMACSecret signs tokens with HS256 instead, best given as ${VAR}. Its
+	// bytes are the key as written (not decoded). It must be at least 32
+	// bytes, not a short pattern repeated, and use enough different
+	// characters for its length: at least 12, and 16 at 32 bytes (length ×
+	// log2(different characters) ≥ 128). Those floors refuse passwords and
+	// padded words, not every weak secret: generate it, e.g. with
+	// 'openssl rand -base64 48' (64 characters, 384 random bits). Prefer an
+	// asymmetric key: an HMAC secret cannot be published, so other
+	// verifiers cannot check the tokens.
 	HMACSecret string `yaml:"hmac_secret"`
 	// VerificationKeys are PEM private keys that no longer sign but still
 	// verify, and are still published: rotate keys without logging users out.
@@ -265,9 +272,11 @@ type Accounts struct {
 	// again for this long after it was rotated (two tabs refreshing at
 	// once). Default 0: any reuse revokes the login.
 	RefreshGrace time.Duration `yaml:"refresh_grace"`
-	// Cookie, when true, hands the refresh token out in a __Host- cookie
-	// (HttpOnly, Secure, SameSite=Strict, Path = the refresh endpoint)
-	// instead of the response body; cookie refreshes need the CSRF token.
+	// Cookie, when true, hands the refresh token out in the cookie
+	// __Secure-authgate-refresh (HttpOnly, Secure, SameSite=Strict, Path =
+	// the refresh endpoint, e.g. /auth/refresh) instead of the response
+	// body; cookie refreshes need the CSRF token. Not __Host-: that prefix
+	// requires Path=/, which would send the token to every upstream.
 	Cookie bool `yaml:"cookie"`
 	// HashConcurrency bounds concurrent password hashes (each takes about
 	// 19 MiB). Default 4.
@@ -385,7 +394,8 @@ const (
 )
 
 // DefaultIdentityHeaders returns the identity headers used when the config
-// names none.
+// names none. Whatever header names it, the email claim is forwarded only
+// when the token's email_verified claim is true.
 func DefaultIdentityHeaders() map[string]string {
 	return map[string]string{
 		"X-Auth-Subject":  "sub",

@@ -199,9 +199,11 @@ func (t *Tokens) validate(ps *problems, at keyPath) {
 		ps.add(at.with("signing_key"), "is required (create one with: authgate keys generate -out FILE), or set hmac_secret")
 	case t.SigningKey != "" && t.HMACSecret != "":
 		ps.add(at.with("hmac_secret"), "set either signing_key or hmac_secret, not both")
-	case t.HMACSecret != "" && len(t.HMACSecret) < 32:
+	case t.HMACSecret != "":
 		// Never echo the secret.
-		ps.add(at.with("hmac_secret"), "must be at least 32 bytes (256 bits) of random data")
+		if why := weakSecret(t.HMACSecret); why != "" {
+			ps.add(at.with("hmac_secret"), "%s (generate one with: openssl rand -base64 48)", why)
+		}
 	}
 	for i, k := range t.VerificationKeys {
 		if k == "" {

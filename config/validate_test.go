@@ -2,7 +2,6 @@ package config
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 )
@@ -81,7 +80,7 @@ func TestValidateValid(t *testing.T) {
 		{"with accounts", withAccounts, nil},
 		{"hmac secret", func(c *Config) {
 			c.Tokens.SigningKey = ""
-			c.Tokens.HMACSecret = strings.Repeat("k", 32)
+			c.Tokens.HMACSecret = testHMACSecret
 		}, nil},
 		{"limits", func(c *Config) {
 			c.Tokens.AccessTTL = MaxAccessTTL
@@ -159,7 +158,7 @@ func TestValidateTokens(t *testing.T) {
 			one("tokens.leeway", "must be between 0s and 5m0s")},
 		{"leeway negative", func(c *Config) { c.Tokens.Leeway = -time.Second }, one("tokens.leeway", "must be between 0s")},
 		{"no signing key", func(c *Config) { c.Tokens.SigningKey = "" }, one("tokens.signing_key", "is required")},
-		{"signing key and hmac secret", func(c *Config) { c.Tokens.HMACSecret = strings.Repeat("k", 32) },
+		{"signing key and hmac secret", func(c *Config) { c.Tokens.HMACSecret = testHMACSecret },
 			one("tokens.hmac_secret", "either signing_key or hmac_secret, not both")},
 		{"hmac secret short", func(c *Config) {
 			c.Tokens.SigningKey = ""

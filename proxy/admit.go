@@ -100,7 +100,7 @@ func (s *Snapshot) identityHeaders(id *identity.Identity, rr *gatewayRoute) ([]i
 		default:
 			v, ok = id.ClaimString(h.Claim)
 		}
-		if !ok || v == "" {
+		if !ok || v == "" || !mayForwardClaim(id, h.Claim) {
 			continue
 		}
 		if !headers.ValidValue(v) {
@@ -118,6 +118,20 @@ func (s *Snapshot) identityHeaders(id *identity.Identity, rr *gatewayRoute) ([]i
 	return out, nil
 }
 
+// mayForwardClaim reports whether claim of id may reach an upstream as
+// identity. An email is forwarded only when the token says it was verified,
+// "email_verified": true: authgate's own tokens say false (signup does not
+// verify addresses), and an external token without the claim, or with any
+// other value, counts as unverified. An unverified email names whoever typed
+// it, not its owner, so an upstream must not take it as identity.
+func mayForwardClaim(id *identity.Identity, claim string) bool {
+	if claim != "email" {
+		return true
+	}
+	v, _ := id.Claim("email_verified")
+	return v == true
+}
+
 // identityToken signs id for the upstream of route: audience the route's
 // name, the issuer that vouched for id in "idp".
 func (s *Snapshot) identityToken(id *identity.Identity, route string) (string, error) {
@@ -126,7 +140,7 @@ func (s *Snapshot) identityToken(id *identity.Identity, route string) (string, e
 		extra["roles"] = []string{}
 	}
 	for _, c := range []string{"preferred_username", "email"} {
-		if v, ok := id.ClaimString(c); ok {
+		if v, ok := id.ClaimString(c); ok && mayForwardClaim(id, c) {
 			extra[c] = v
 		}
 	}

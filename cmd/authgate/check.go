@@ -15,7 +15,8 @@ import (
 // (every key, certificate and file it names is read), without side
 // effects: no listener, no store created or migrated, no identity provider
 // asked. Every problem is printed, validation problems as
-// "file:line: key.path: message".
+// "file:line: key.path: message"; warnings (config.Warnings) are printed as
+// "WARNING: file: key.path: message" and do not fail the check.
 func checkCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	path := fs.String("config", "", "config `file` to check")
@@ -33,6 +34,9 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %d problem(s)", *path, len(cerr.Problems))
 		}
 		return err
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stdout, "WARNING: %s: %s\n", *path, w)
 	}
 	res, err := assemble.Open(context.Background(), cfg, assemble.Options{Mode: assemble.Check})
 	if err != nil {

@@ -70,6 +70,7 @@ func (rl *reloader) reload(why string) {
 		cfg.Store != rl.running.Store || (cfg.TLS == nil) != (rl.running.TLS == nil) {
 		rl.logger.Warn("listeners, store and turning TLS on or off change only on restart", "trigger", why)
 	}
+	logWarnings(rl.logger, cfg)
 	snap, err := assemble.Build(cfg, rl.res)
 	if err != nil {
 		rl.metrics.ConfigReload("failure", "")

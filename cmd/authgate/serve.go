@@ -43,6 +43,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	logWarnings(logger, cfg)
 	m := metrics.New(version, commit)
 	res, err := assemble.Open(ctx, cfg, assemble.Options{Logger: logger, Metrics: m})
 	if err != nil {
@@ -179,4 +180,12 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("-log-format %q: want json or text", format)
+}
+
+// logWarnings logs what cfg allows but probably should not (see
+// config.Config.Warnings), at startup and on every reload.
+func logWarnings(logger *slog.Logger, cfg *config.Config) {
+	for _, w := range cfg.Warnings() {
+		logger.Warn("config warning", "warning", w)
+	}
 }

@@ -42,7 +42,7 @@ func TestUsersCommands(t *testing.T) {
 		wantErr string
 	}{
 		{"add", "correct horse\n", []string{"add", "-config", cfg, "-username", "alice", "-email", "alice@example.com"}, "created user alice", ""},
-		{"add taken", "correct horse\n", []string{"add", "-config", cfg, "-username", "ALICE"}, "", "username already taken"},
+		{"add taken", "correct horse\n", []string{"add", "-config", cfg, "-username", "ALICE"}, "", "username or email already registered"},
 		{"add weak password", "short\n", []string{"add", "-config", cfg, "-username", "bob"}, "", "at least 8"},
 		{"add no password", "", []string{"add", "-config", cfg, "-username", "bob"}, "", "no password"},
 		{"add with roles", "correct horse\n", []string{"add", "-config", cfg, "-username", "bob", "-roles", "admin, ops"}, "created user bob", ""},

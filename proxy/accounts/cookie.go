@@ -11,8 +11,10 @@ import (
 
 // Cookie names. The refresh cookie uses the __Secure- prefix rather than
 // __Host-: browsers accept a __Host- cookie only with Path=/, which would
-// send the refresh token along with every request to every upstream. With
-// Path limited to the account endpoints, it only ever reaches authgate.
+// send the refresh token along with every request to every upstream.
+// Both cookies have Path set to the refresh endpoint (see cookiePath), so
+// a browser sends them to that endpoint and nowhere else, not even to the
+// other account endpoints.
 const (
 	refreshCookie = "__Secure-authgate-refresh"
 	csrfCookie    = "__Secure-authgate-csrf"
@@ -22,6 +24,11 @@ const (
 	// never grants.
 	CSRFHeader = "X-CSRF-Token"
 )
+
+// cookiePath is the Path of both cookies: the refresh endpoint only. A
+// browser does not send them to logout; logout by access token ends the
+// session and clears them.
+func (s *Service) cookiePath() string { return s.cfg.Prefix + "/refresh" }
 
 // setCookies sets the refresh cookie and a new CSRF cookie for the
 // family's lifetime, and returns the CSRF token for the response body.
@@ -35,9 +42,9 @@ func (s *Service) setCookies(w http.ResponseWriter, refresh string, expires time
 	if maxAge < 1 {
 		maxAge = 1
 	}
-	http.SetCookie(w, &http.Cookie{Name: refreshCookie, Value: refresh, Path: s.cfg.Prefix,
+	http.SetCookie(w, &http.Cookie{Name: refreshCookie, Value: refresh, Path: s.cookiePath(),
 		MaxAge: maxAge, Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: s.cfg.Prefix,
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: s.cookiePath(),
 		MaxAge: maxAge, Secure: true, HttpOnly: false, SameSite: http.SameSiteStrictMode})
 	return csrf, nil
 }
@@ -48,7 +55,7 @@ func (s *Service) clearCookie(w http.ResponseWriter) {
 		return
 	}
 	for _, name := range []string{refreshCookie, csrfCookie} {
-		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: s.cfg.Prefix, MaxAge: -1,
+		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: s.cookiePath(), MaxAge: -1,
 			Secure: true, HttpOnly: name == refreshCookie, SameSite: http.SameSiteStrictMode})
 	}
 }

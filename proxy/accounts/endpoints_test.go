@@ -21,9 +21,9 @@ func TestSignup(t *testing.T) {
 		status int
 		errSub string
 	}{
-		{"taken, other case", map[string]string{"username": "ALICE", "password": "correct horse"}, "", 409, "username already taken"},
+		{"taken, other case", map[string]string{"username": "ALICE", "password": "correct horse"}, "", 409, "username or email already registered"},
 		{"email taken", map[string]string{"username": "bob", "password": "correct horse", "email": "x@example.com"}, "", 201, ""},
-		{"email taken again", map[string]string{"username": "bob2", "password": "correct horse", "email": "X@example.com"}, "", 409, "email already registered"},
+		{"email taken again", map[string]string{"username": "bob2", "password": "correct horse", "email": "X@example.com"}, "", 409, "username or email already registered"},
 		{"short password", map[string]string{"username": "carol", "password": "short"}, "", 400, "at least 8"},
 		{"bad username", map[string]string{"username": "a b", "password": "correct horse"}, "", 400, "username must be"},
 		{"bad email", map[string]string{"username": "dave", "password": "correct horse", "email": "nope"}, "", 400, "email"},

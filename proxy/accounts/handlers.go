@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strings"
 	"time"
 
+	"github.com/authgate/authgate/proxy/password"
 	"github.com/authgate/authgate/proxy/respond"
 	"github.com/authgate/authgate/proxy/token"
 )
@@ -21,10 +21,6 @@ var (
 	usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{2,63}$`)
 	emailPattern    = regexp.MustCompile(`^[^\s@<>()",;:\\\[\]]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$`)
 )
-
-// maxPasswordBytes is refused at login before any hashing: no valid
-// password is longer (see password.Policy).
-const maxPasswordBytes = 1024
 
 type signupRequest struct {
 	Username string `json:"username"`
@@ -138,7 +134,7 @@ type throttleKey struct {
 // throttleKeys are the keys of a login of name (username or email) from
 // r's client: the pair first, then the account, then the address.
 func (s *Service) throttleKeys(r *http.Request, name string) []throttleKey {
-	acct, ip := strings.ToLower(name), s.d.ClientIP(r)
+	acct, ip := FoldKey(name), s.d.ClientIP(r)
 	return []throttleKey{
 		{s.d.Throttles.Pair, "pair:" + acct + "\x00" + ip, "account_ip"},
 		{s.d.Throttles.Account, "acct:" + acct, "account"},
@@ -170,12 +166,12 @@ var (
 
 // authenticate checks a password login. Every failure that must look the
 // same to the client is errBadCredentials, reached after the same amount of
-// hashing work.
+// hashing work: an unknown user, and a password no account can have (NUL,
+// not UTF-8, too long once normalised), cost one dummy verification, as a
+// wrong password costs one verification.
 func (s *Service) authenticate(r *http.Request, username, email, pw string) (*User, error) {
 	ctx := r.Context()
-	if len(pw) > maxPasswordBytes {
-		return nil, errBadCredentials
-	}
+	usable := password.Validate(pw) == nil
 	var u *User
 	var err error
 	if username != "" {
@@ -183,14 +179,17 @@ func (s *Service) authenticate(r *http.Request, username, email, pw string) (*Us
 	} else {
 		u, err = s.d.Store.UserByEmail(ctx, email)
 	}
-	if errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	if err != nil || !usable {
+		if !usable {
+			pw = "" // the hasher refuses it; the work is the same
+		}
 		if err := s.d.Hasher.VerifyDummy(ctx, pw); err != nil {
 			return nil, err
 		}
 		return nil, errBadCredentials
-	}
-	if err != nil {
-		return nil, err
 	}
 	ok, rehash, err := s.d.Hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {

@@ -165,7 +165,7 @@ func TestCookieModeWithCSRF(t *testing.T) {
 		t.Fatalf("cookies = %v", cookies)
 	}
 	if !refreshC.HttpOnly || !refreshC.Secure || refreshC.SameSite != http.SameSiteStrictMode ||
-		refreshC.Path != "/auth" || refreshC.MaxAge <= 0 || refreshC.MaxAge > 24*3600 {
+		refreshC.Path != "/auth/refresh" || refreshC.MaxAge <= 0 || refreshC.MaxAge > 24*3600 {
 		t.Errorf("refresh cookie attributes: %+v", refreshC)
 	}
 	if csrfC.Value != csrf || csrfC.HttpOnly {

@@ -34,7 +34,10 @@ type Config struct {
 	RefreshTTL   time.Duration
 	RefreshIdle  time.Duration
 	RefreshGrace time.Duration
-	// Cookie hands refresh tokens out in a __Host- cookie instead of the body.
+	// Cookie hands refresh tokens out in a cookie instead of the body:
+	// __Secure-authgate-refresh, HttpOnly, Secure, SameSite=Strict, with
+	// Path limited to Prefix+"/refresh" (a __Host- cookie would need
+	// Path=/ and reach every upstream).
 	Cookie bool
 	// Realm is named in WWW-Authenticate challenges.
 	Realm string

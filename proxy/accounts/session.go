@@ -22,9 +22,17 @@ type issued struct {
 	refresh   string
 }
 
+// alreadyRegistered answers a signup whose username or email is taken. A
+// username must be unique and whoever picks a taken one must be told, so
+// signup cannot hide that a username exists; but it does not single out the
+// email, so probing with a fresh username does not tell which addresses
+// have accounts.
+const alreadyRegistered = "username or email already registered"
+
 // NewUser validates and creates a user: the signup endpoint and the
 // 'authgate users add' command share it. Validation failures are errors
-// whose message is safe to show (400); a taken username or email is 409.
+// whose message is safe to show (400); a taken username or email is 409,
+// with one message for both.
 func (s *Service) NewUser(ctx context.Context, username, email, pw string, roles []string) (*User, error) {
 	if !usernamePattern.MatchString(username) {
 		return nil, &badRequest{http.StatusBadRequest, "username must be 3 to 64 characters: letters, digits and . _ @ + -, starting with a letter or digit"}
@@ -47,10 +55,10 @@ func (s *Service) NewUser(ctx context.Context, username, email, pw string, roles
 	u := &User{ID: id, Username: username, Email: email, PasswordHash: hash,
 		Roles: append([]string(nil), roles...), CreatedAt: now, UpdatedAt: now}
 	switch err := s.d.Store.CreateUser(ctx, u); {
-	case errors.Is(err, ErrUsernameTaken):
-		return nil, &badRequest{http.StatusConflict, "username already taken"}
-	case errors.Is(err, ErrEmailTaken):
-		return nil, &badRequest{http.StatusConflict, "email already registered"}
+	case errors.Is(err, ErrUsernameTaken), errors.Is(err, ErrEmailTaken):
+		// One answer for either, so that signup does not tell which
+		// emails are registered (CWE-204); see alreadyRegistered.
+		return nil, &badRequest{http.StatusConflict, alreadyRegistered}
 	case err != nil:
 		return nil, err
 	}
@@ -131,7 +139,9 @@ func (s *Service) accessToken(u *User, sid string) (*issued, error) {
 		"sid":                sid,
 	}
 	if u.Email != "" {
-		claims["email"] = u.Email
+		// Signup does not verify addresses: upstreams are not sent an
+		// unverified email as identity (see proxy's identity headers).
+		claims["email"], claims["email_verified"] = u.Email, false
 	}
 	tok, exp, err := s.d.Signer.Sign(u.ID, claims, s.cfg.AccessTTL)
 	if err != nil {

@@ -11,11 +11,10 @@ import (
 var (
 	// ErrNotFound: no user, family or token matches.
 	ErrNotFound = errors.New("not found")
-	// ErrUsernameTaken: a user with that username (compared
-	// case-insensitively) exists.
-	ErrUsernameTaken = errors.New("username taken")
-	// ErrEmailTaken: a user with that email (compared case-insensitively)
+	// ErrUsernameTaken: a user with that username (compared by FoldKey)
 	// exists.
+	ErrUsernameTaken = errors.New("username taken")
+	// ErrEmailTaken: a user with that email (compared by FoldKey) exists.
 	ErrEmailTaken = errors.New("email taken")
 	// ErrUnavailable: the store cannot be reached or failed; answered 503.
 	ErrUnavailable = errors.New("store unavailable")
@@ -25,9 +24,9 @@ var (
 type User struct {
 	// ID is the stable subject ("sub") of the user's tokens.
 	ID string
-	// Username is unique compared case-insensitively; stored as written.
+	// Username is unique compared by FoldKey; stored as written.
 	Username string
-	// Email is optional ("" for none); unique compared case-insensitively.
+	// Email is optional ("" for none); unique compared by FoldKey.
 	Email string
 	// PasswordHash is an argon2id PHC string.
 	PasswordHash string
@@ -115,7 +114,7 @@ type Store interface {
 	// CreateUser inserts u (ID, CreatedAt and UpdatedAt set by the caller).
 	CreateUser(ctx context.Context, u *User) error
 	// UserByID, UserByUsername and UserByEmail return ErrNotFound when no
-	// user matches; username and email compare case-insensitively.
+	// user matches; username and email compare by FoldKey.
 	UserByID(ctx context.Context, id string) (*User, error)
 	UserByUsername(ctx context.Context, username string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)

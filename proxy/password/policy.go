@@ -3,6 +3,7 @@ package password
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -59,14 +60,27 @@ func (p Policy) minLength() int {
 }
 
 // Check reports whether password is acceptable as a new password. It
-// returns nil, or an error wrapping ErrInvalid (not valid UTF-8, or
-// contains NUL), ErrTooLong (more than MaxBytes bytes) or ErrTooShort
-// (fewer than MinLength code points). The error's message explains the
-// rule to the user, for example "password must be at least 8 characters".
+// returns nil, or an error wrapping ErrInvalid (not valid UTF-8, contains
+// NUL or another control character, or U+FFFD), ErrTooLong (more than
+// MaxBytes bytes) or ErrTooShort (fewer than MinLength code points). The
+// error's message explains the rule to the user, for example "password must
+// be at least 8 characters".
+//
+// Control characters cannot be typed reliably and U+FFFD is what a JSON
+// decoder puts in place of bytes that are not UTF-8, so a new password with
+// either would not be the password its owner meant. [Hasher.Verify] still
+// accepts them (all but NUL), so that passwords set before this rule keep
+// working.
 func (p Policy) Check(password string) error {
 	normal, err := normalize(password)
 	if err != nil {
 		return err
+	}
+	if i := strings.IndexFunc(normal, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }); i >= 0 {
+		return &policyError{
+			msg: "password must not contain control characters or U+FFFD (text that was not valid UTF-8)",
+			err: ErrInvalid,
+		}
 	}
 	if n := p.minLength(); utf8.RuneCountInString(normal) < n {
 		return &policyError{
@@ -75,6 +89,16 @@ func (p Policy) Check(password string) error {
 		}
 	}
 	return nil
+}
+
+// Validate reports whether [Hasher.Hash] and [Hasher.Verify] accept
+// password at all: nil, or ErrInvalid (not valid UTF-8, or contains NUL) or
+// ErrTooLong (more than MaxBytes bytes after NFKC normalisation). A login
+// with such a password is a failed login like any other; see
+// [Hasher.VerifyDummy] to spend the same work on it.
+func Validate(password string) error {
+	_, err := normalize(password)
+	return err
 }
 
 // normalize validates password and returns its NFKC normal form, the form

@@ -50,6 +50,11 @@ func TestPolicyCheck(t *testing.T) {
 		{"invalid UTF-8", 8, "password\xff", ErrInvalid, ErrInvalid.Error()},
 		{"lone surrogate", 8, "password\xed\xa0\x80", ErrInvalid, ErrInvalid.Error()},
 		{"overlong encoding", 8, "password\xc0\xaf", ErrInvalid, ErrInvalid.Error()},
+		{"tab", 8, "pass\tword", ErrInvalid, controlMsg},
+		{"escape", 8, "password\x1b[0m", ErrInvalid, controlMsg},
+		{"DEL", 8, "password\x7f", ErrInvalid, controlMsg},
+		{"C1 control", 8, "password\u0085", ErrInvalid, controlMsg},
+		{"replacement character", 8, "password\ufffd", ErrInvalid, controlMsg},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,6 +64,30 @@ func TestPolicyCheck(t *testing.T) {
 			}
 			if err != nil && err.Error() != tt.wantMsg {
 				t.Errorf("message %q, want %q", err.Error(), tt.wantMsg)
+			}
+		})
+	}
+}
+
+const controlMsg = "password must not contain control characters or U+FFFD (text that was not valid UTF-8)"
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name     string
+		password string
+		want     error
+	}{
+		{"short is usable", "a", nil},
+		{"control character is usable", "pass\tword", nil},
+		{"NUL", "pass\x00word", ErrInvalid},
+		{"invalid UTF-8", "pass\xffword", ErrInvalid},
+		{"1025 bytes", strings.Repeat("a", 1025), ErrTooLong},
+		{"NFKC expansion past cap", strings.Repeat("\ufdfa", 100), ErrTooLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := Validate(tt.password); !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Errorf("Validate(%.20q) = %v, want %v", tt.password, err, tt.want)
 			}
 		})
 	}

@@ -16,11 +16,16 @@ import (
 // userColumns are the columns scanUser reads, in order.
 const userColumns = `id, username, email, password_hash, roles, disabled, created_at, updated_at`
 
-// foldKey is the form in which usernames and emails are compared: lower
-// case, so that "Alice" and "alice" are the same account. It is computed
-// here, not by the database's lower(), whose result depends on the
-// database's locale: the same names collide in every store.
-func foldKey(s string) string { return strings.ToLower(s) }
+// foldKey is the form in which usernames and emails are compared:
+// accounts.FoldKey, computed here in Go rather than by the database, so the
+// same names collide in every store.
+func foldKey(s string) string { return accounts.FoldKey(s) }
+
+// legacyKey is the key versions before accounts.FoldKey stored: the lower
+// case. It differs from foldKey only for some non-ASCII names (usernames are
+// ASCII), so UserByEmail tries it when foldKey finds nobody, and users
+// created earlier with such an email can still sign in by it.
+func legacyKey(s string) string { return strings.ToLower(s) }
 
 // emailKey is the email_key column: NULL for no email, so that any number
 // of users may have none.
@@ -40,7 +45,7 @@ func roles(rs []string) []string {
 }
 
 // CreateUser inserts u. A username or email already used by another user,
-// compared case-insensitively, is accounts.ErrUsernameTaken or
+// compared by accounts.FoldKey, is accounts.ErrUsernameTaken or
 // accounts.ErrEmailTaken.
 func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 	const op = "create user"
@@ -62,13 +67,13 @@ func (s *Store) UserByID(ctx context.Context, id string) (*accounts.User, error)
 	return s.userWhere(ctx, "user by id", "id = $1", id)
 }
 
-// UserByUsername returns the user with that username, compared
-// case-insensitively, or accounts.ErrNotFound.
+// UserByUsername returns the user with that username, compared by
+// accounts.FoldKey, or accounts.ErrNotFound.
 func (s *Store) UserByUsername(ctx context.Context, username string) (*accounts.User, error) {
 	return s.userWhere(ctx, "user by username", "username_key = $1", foldKey(username))
 }
 
-// UserByEmail returns the user with that email, compared case-insensitively,
+// UserByEmail returns the user with that email, compared by accounts.FoldKey,
 // or accounts.ErrNotFound. No user matches the empty email.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*accounts.User, error) {
 	if email == "" {
@@ -77,7 +82,11 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*accounts.User, 
 		}
 		return nil, fmt.Errorf("postgres: user by email: %w", accounts.ErrNotFound)
 	}
-	return s.userWhere(ctx, "user by email", "email_key = $1", foldKey(email))
+	u, err := s.userWhere(ctx, "user by email", "email_key = $1", foldKey(email))
+	if errors.Is(err, accounts.ErrNotFound) && legacyKey(email) != foldKey(email) {
+		return s.userWhere(ctx, "user by email", "email_key = $1", legacyKey(email))
+	}
+	return u, err
 }
 
 func (s *Store) userWhere(ctx context.Context, op, where string, arg any) (*accounts.User, error) {

@@ -14,9 +14,16 @@ import (
 // userColumns are the columns scanUser reads, in order.
 const userColumns = `id, username, email, password_hash, roles, disabled, created_at, updated_at`
 
-// foldKey is the form in which usernames and emails are compared: lower
-// case, so that "Alice" and "alice" are the same account.
-func foldKey(s string) string { return strings.ToLower(s) }
+// foldKey is the form in which usernames and emails are compared:
+// accounts.FoldKey, computed here in Go rather than by the database, so the
+// same names collide in every store.
+func foldKey(s string) string { return accounts.FoldKey(s) }
+
+// legacyKey is the key versions before accounts.FoldKey stored: the lower
+// case. It differs from foldKey only for some non-ASCII names (usernames are
+// ASCII), so UserByEmail tries it when foldKey finds nobody, and users
+// created earlier with such an email can still sign in by it.
+func legacyKey(s string) string { return strings.ToLower(s) }
 
 // emailKey is the email_key column: NULL for no email, so that any number
 // of users may have none.
@@ -37,7 +44,7 @@ func encodeRoles(roles []string) (string, error) {
 }
 
 // CreateUser inserts u. A username or email already used by another user,
-// compared case-insensitively, is accounts.ErrUsernameTaken or
+// compared by accounts.FoldKey, is accounts.ErrUsernameTaken or
 // accounts.ErrEmailTaken.
 func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 	const op = "create user"
@@ -60,19 +67,23 @@ func (s *Store) UserByID(ctx context.Context, id string) (*accounts.User, error)
 	return s.userWhere(ctx, "user by id", "id = ?", id)
 }
 
-// UserByUsername returns the user with that username, compared
-// case-insensitively, or accounts.ErrNotFound.
+// UserByUsername returns the user with that username, compared by
+// accounts.FoldKey, or accounts.ErrNotFound.
 func (s *Store) UserByUsername(ctx context.Context, username string) (*accounts.User, error) {
 	return s.userWhere(ctx, "user by username", "username_key = ?", foldKey(username))
 }
 
-// UserByEmail returns the user with that email, compared case-insensitively,
+// UserByEmail returns the user with that email, compared by accounts.FoldKey,
 // or accounts.ErrNotFound. No user matches the empty email.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*accounts.User, error) {
 	if email == "" {
 		return nil, fmt.Errorf("sqlite: user by email: %w", accounts.ErrNotFound)
 	}
-	return s.userWhere(ctx, "user by email", "email_key = ?", foldKey(email))
+	u, err := s.userWhere(ctx, "user by email", "email_key = ?", foldKey(email))
+	if errors.Is(err, accounts.ErrNotFound) && legacyKey(email) != foldKey(email) {
+		return s.userWhere(ctx, "user by email", "email_key = ?", legacyKey(email))
+	}
+	return u, err
 }
 
 func (s *Store) userWhere(ctx context.Context, op, where string, arg any) (*accounts.User, error) {

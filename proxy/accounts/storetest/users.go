@@ -75,6 +75,7 @@ func testUsers(t *testing.T, open Opener) {
 			{"username upper case, no email", "ALICE", "", accounts.ErrUsernameTaken},
 			{"same email", "bob", "alice@example.com", accounts.ErrEmailTaken},
 			{"email other case", "bob", "ALICE@Example.Com", accounts.ErrEmailTaken},
+			{"email in fullwidth letters", "bob", "\uff41\uff4c\uff49\uff43\uff45@example.com", accounts.ErrEmailTaken},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				s := open(t)
@@ -92,6 +93,52 @@ func testUsers(t *testing.T, open Opener) {
 					t.Fatal(err)
 				}
 				checkUser(t, got, existing)
+			})
+		}
+	})
+
+	t.Run("keys fold by accounts.FoldKey", func(t *testing.T) {
+		s := open(t)
+		kate := user("kate")
+		kate.Email = "kate@example.com"
+		mustCreateUser(t, s, kate)
+		strasse := user("strasse")
+		strasse.Email = "stra\u00dfe@example.com"
+		mustCreateUser(t, s, strasse)
+		for _, tc := range []struct {
+			name            string
+			username, email string
+			want            error
+		}{
+			{"username with Kelvin sign", "\u212Aate", "", accounts.ErrUsernameTaken},
+			{"username in fullwidth letters", "\uff4b\uff41\uff54\uff45", "", accounts.ErrUsernameTaken},
+			{"email with Kelvin sign", "k2", "\u212Aate@example.com", accounts.ErrEmailTaken},
+			{"email with sharp s spelled out", "s2", "STRASSE@example.com", accounts.ErrEmailTaken},
+		} {
+			t.Run("refuses "+tc.name, func(t *testing.T) {
+				dup := user(name("dup%s", tc.username))
+				dup.Username, dup.Email = tc.username, tc.email
+				wantErr(t, "CreateUser", s.CreateUser(ctx(t), dup), tc.want)
+			})
+		}
+		for _, tc := range []struct {
+			name string
+			get  func() (*accounts.User, error)
+			want *accounts.User
+		}{
+			{"username with Kelvin sign", func() (*accounts.User, error) { return s.UserByUsername(ctx(t), "\u212Aate") }, kate},
+			{"username upper case", func() (*accounts.User, error) { return s.UserByUsername(ctx(t), "KATE") }, kate},
+			{"email with Kelvin sign", func() (*accounts.User, error) { return s.UserByEmail(ctx(t), "\u212Aate@example.com") }, kate},
+			{"email as written", func() (*accounts.User, error) { return s.UserByEmail(ctx(t), "kate@example.com") }, kate},
+			{"email with sharp s as written", func() (*accounts.User, error) { return s.UserByEmail(ctx(t), strasse.Email) }, strasse},
+			{"email with sharp s spelled out", func() (*accounts.User, error) { return s.UserByEmail(ctx(t), "Strasse@Example.com") }, strasse},
+		} {
+			t.Run("finds by "+tc.name, func(t *testing.T) {
+				got, err := tc.get()
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkUser(t, got, tc.want)
 			})
 		}
 	})
