@@ -25,7 +25,12 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 			ex := exchangeOf(pr.In)
 			out := pr.Out
 			s.strip.Strip(out.Header)
-			if !rr.ForwardAuthorization {
+			// Authorization goes upstream only when the route asks for it
+			// and, on a route that authenticates, only as the bearer token
+			// authgate verified: another scheme ("Basic ...") on an
+			// anonymous request would otherwise reach the upstream as an
+			// identity authgate never checked.
+			if !rr.ForwardAuthorization || (rr.Auth != AuthNone && ex.id == nil) {
 				delete(out.Header, "Authorization")
 			}
 
