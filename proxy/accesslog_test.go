@@ -77,28 +77,49 @@ func TestAccessLogOneJSONLinePerRequestWithoutSecrets(t *testing.T) {
 	}
 }
 
-// TestRequestID: a well-formed client id is kept, logged, forwarded and
-// echoed; anything else is replaced by a generated one.
+// TestRequestID: a trusted proxy's well-formed id is kept, logged,
+// forwarded and echoed; a client's own id, in any spelling, or a malformed
+// one is replaced by a generated one, and the upstream sees only the id
+// used.
 func TestRequestID(t *testing.T) {
 	up := newUpstream(t)
-	g := newGateway(t, modesYAML, up.URL)
-	for _, tt := range []struct{ sent, want string }{
-		{"abc-123_x.y:z", "abc-123_x.y:z"},
-		{"bad id with spaces", ""},
-		{strings.Repeat("a", 200), ""},
-		{"", ""},
+	untrusted := newGateway(t, modesYAML, up.URL)
+	trusted := newGateway(t, "trusted_proxies: [192.0.2.1/32]\n"+modesYAML, up.URL)
+	for _, tt := range []struct {
+		name      string
+		g         *Gateway
+		key, sent string
+		want      string // "" = a generated id
+	}{
+		{"trusted well-formed", trusted, "X-Request-Id", "abc-123_x.y:z", "abc-123_x.y:z"},
+		{"trusted with spaces", trusted, "X-Request-Id", "bad id with spaces", ""},
+		{"trusted too long", trusted, "X-Request-Id", strings.Repeat("a", 200), ""},
+		{"trusted none", trusted, "", "", ""},
+		{"untrusted well-formed", untrusted, "X-Request-Id", "abc-123_x.y:z", ""},
+		{"untrusted underscore spelling", untrusted, "X_Request_Id", "abc-123", ""},
+		{"untrusted lower-case spelling", untrusted, "x-request-id", "abc-123", ""},
+		{"untrusted dotted spelling", untrusted, "X.Request.Id", "abc-123", ""},
+		{"untrusted none", untrusted, "", "", ""},
 	} {
-		r := httptest.NewRequest("GET", "/none", nil)
-		if tt.sent != "" {
-			r.Header.Set("X-Request-Id", tt.sent)
-		}
-		w := serve(g, r)
-		got := w.Header().Get("X-Request-Id")
-		if tt.want != "" && got != tt.want || tt.want == "" && (len(got) != 32 || got == tt.sent) {
-			t.Errorf("sent %q: response id %q", tt.sent, got)
-		}
-		if fwd := up.last(t).Header.Get("X-Request-Id"); fwd != got {
-			t.Errorf("sent %q: upstream got %q, response %q", tt.sent, fwd, got)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/none", nil)
+			if tt.key != "" {
+				r.Header[tt.key] = []string{tt.sent}
+			}
+			w := serve(tt.g, r)
+			got := w.Header().Get("X-Request-Id")
+			if tt.want != "" && got != tt.want || tt.want == "" && (len(got) != 32 || got == tt.sent) {
+				t.Errorf("sent %q: response id %q", tt.sent, got)
+			}
+			var ids []string
+			for name, vals := range up.last(t).Header {
+				if strings.EqualFold(strings.NewReplacer("_", "-", ".", "-").Replace(name), "X-Request-Id") {
+					ids = append(ids, vals...)
+				}
+			}
+			if len(ids) != 1 || ids[0] != got {
+				t.Errorf("sent %q: upstream got ids %q, response %q", tt.sent, ids, got)
+			}
+		})
 	}
 }

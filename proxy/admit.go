@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/authgate/authgate/proxy/headers"
@@ -82,7 +81,8 @@ func (s *Snapshot) authenticate(h http.Header, rr *gatewayRoute) (*identity.Iden
 
 // identityHeaders renders the identity headers from id's verified claims.
 // A claim that would not be a safe header value (CR, LF, control
-// characters) fails the request rather than being forwarded.
+// characters), or a list with an item that contains the list separator,
+// fails the request rather than being forwarded.
 func (s *Snapshot) identityHeaders(id *identity.Identity, rr *gatewayRoute) ([]identityHeaderVal, error) {
 	hs := s.IdentityHeaders
 	if extra := s.IssuerHeaders[id.Issuer]; len(extra) > 0 {
@@ -96,9 +96,16 @@ func (s *Snapshot) identityHeaders(id *identity.Identity, rr *gatewayRoute) ([]i
 		case "sub": // the issuer's subject claim
 			v, ok = id.Subject, true
 		case "roles": // the issuer's roles claim
-			v, ok = strings.Join(id.Roles, ","), true
+			var err error
+			if v, err = identity.JoinList(id.Roles); err != nil {
+				return nil, fmt.Errorf("%w: claim %s: %w", token.ErrInvalid, h.Claim, err)
+			}
+			ok = true
 		default:
-			v, ok = id.ClaimString(h.Claim)
+			var err error
+			if v, ok, err = id.ClaimHeader(h.Claim); err != nil {
+				return nil, fmt.Errorf("%w: claim %s: %w", token.ErrInvalid, h.Claim, err)
+			}
 		}
 		if !ok || v == "" || !mayForwardClaim(id, h.Claim) {
 			continue

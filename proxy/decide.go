@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +18,9 @@ import (
 // another.
 const (
 	// verifyPath serves nginx auth_request and ingress-nginx auth-url:
-	// X-Original-URL, or X-Original-URI and X-Original-Method.
+	// X-Original-URL (X-Original-Method optional, GET when absent), or
+	// X-Original-URI and X-Original-Method; both URL and URI only when they
+	// name the same request.
 	verifyPath = "/auth/verify"
 	// forwardPath serves Traefik forwardAuth and Caddy forward_auth:
 	// X-Forwarded-Method, -Proto, -Host and -Uri.
@@ -88,14 +91,12 @@ func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex 
 	}
 	o, err := originalRequest(d, r)
 	if err != nil {
-		ex.reason = respond.ReasonBadRequest
-		respond.Error(w, http.StatusBadRequest, err.Error())
+		s.refuseDecision(w, r, ex, respond.ReasonBadRequest, err.Error())
 		return
 	}
 	p, err := route.CleanPath(o.path)
 	if err != nil {
-		ex.reason = respond.ReasonBadPath
-		respond.Error(w, http.StatusBadRequest, "invalid original request path")
+		s.refuseDecision(w, r, ex, respond.ReasonBadPath, "invalid original request path")
 		return
 	}
 	ex.path = p
@@ -115,47 +116,34 @@ func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex 
 	w.WriteHeader(http.StatusOK)
 }
 
+// refuseDecision answers 400 to a sub-request that does not describe an
+// original request. A peer shows the client a 500 for it (nginx turns any
+// status but 2xx, 401 and 403 into one), so it is also logged at WARN with
+// the reason, which names the header at fault and never a header value, and
+// counted in authgate_auth_decisions_total{reason} by the access path.
+func (s *Snapshot) refuseDecision(w http.ResponseWriter, r *http.Request, ex *exchange, reason respond.Reason, msg string) {
+	ex.reason = reason
+	s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "forward-auth request refused",
+		slog.String("request_id", ex.requestID),
+		slog.String("route", ex.route),
+		slog.String("reason", string(reason)),
+		slog.String("error", msg),
+	)
+	respond.Error(w, http.StatusBadRequest, msg)
+}
+
 // originalRequest reads what the peer of dialect says the original request
-// was. Missing or malformed information is an error, never a default.
+// was. Missing, repeated or malformed information is an error, never a
+// default: the one default is GET for an X-Original-URL without
+// X-Original-Method, as ingress-nginx always sends the method and nginx
+// configs that send only the URL mean the request as received. Error
+// messages name headers, never their values.
 func originalRequest(d dialect, r *http.Request) (original, error) {
 	switch d {
 	case dialectNginx:
-		method := r.Header.Get("X-Original-Method")
-		if method == "" {
-			return original{}, fmt.Errorf("%w: X-Original-Method is missing", errBadOriginal)
-		}
-		// A peer sets one of the two (ingress-nginx the URL, nginx configs
-		// conventionally the URI) and passes client headers through: the
-		// other one can only be the client's. Refuse rather than guess.
-		if r.Header.Get("X-Original-URL") != "" && r.Header.Get("X-Original-URI") != "" {
-			return original{}, fmt.Errorf("%w: both X-Original-URL and X-Original-URI are set", errBadOriginal)
-		}
-		if raw := r.Header.Get("X-Original-URL"); raw != "" {
-			u, err := url.Parse(raw)
-			if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-				return original{}, fmt.Errorf("%w: X-Original-URL is not an absolute http(s) URL", errBadOriginal)
-			}
-			return original{method: method, host: u.Host, path: u.Path}, nil
-		}
-		uri := r.Header.Get("X-Original-URI")
-		if uri == "" {
-			return original{}, fmt.Errorf("%w: X-Original-URL or X-Original-URI is missing", errBadOriginal)
-		}
-		p, err := requestPath(uri)
-		if err != nil {
-			return original{}, fmt.Errorf("%w: X-Original-URI: %v", errBadOriginal, err)
-		}
-		return original{method: method, host: r.Host, path: p}, nil
+		return nginxOriginal(r.Header, r.Host)
 	case dialectForward:
-		method, host, uri := r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Forwarded-Uri")
-		if method == "" || host == "" || uri == "" {
-			return original{}, fmt.Errorf("%w: X-Forwarded-Method, X-Forwarded-Host and X-Forwarded-Uri are required", errBadOriginal)
-		}
-		p, err := requestPath(uri)
-		if err != nil {
-			return original{}, fmt.Errorf("%w: X-Forwarded-Uri: %v", errBadOriginal, err)
-		}
-		return original{method: method, host: host, path: p}, nil
+		return forwardedOriginal(r.Header)
 	default: // dialectEnvoy
 		p := strings.TrimPrefix(r.URL.Path, extAuthzPrefix)
 		if p == "" {
@@ -165,15 +153,125 @@ func originalRequest(d dialect, r *http.Request) (original, error) {
 	}
 }
 
-// requestPath returns the decoded path of a request-target ("/a%2Fb?x=1"),
-// without its query.
-func requestPath(uri string) (string, error) {
+// nginxOriginal reads nginx auth_request's X-Original-URI and
+// X-Original-Method, or ingress-nginx auth-url's X-Original-URL (with
+// X-Original-URI as well under the auth-method annotation: both must then
+// name the same request).
+func nginxOriginal(h http.Header, host string) (original, error) {
+	method, err := single(h, "X-Original-Method", joinedToken)
+	if err != nil {
+		return original{}, err
+	}
+	rawURL, err := single(h, "X-Original-URL", joinedTarget)
+	if err != nil {
+		return original{}, err
+	}
+	uri, err := single(h, "X-Original-URI", joinedTarget)
+	if err != nil {
+		return original{}, err
+	}
+	if rawURL == "" {
+		switch {
+		case uri == "":
+			return original{}, fmt.Errorf("%w: X-Original-URL or X-Original-URI is missing", errBadOriginal)
+		case method == "":
+			return original{}, fmt.Errorf("%w: X-Original-Method is missing", errBadOriginal)
+		}
+		u, err := requestTarget(uri)
+		if err != nil {
+			return original{}, fmt.Errorf("%w: X-Original-URI: %v", errBadOriginal, err)
+		}
+		return original{method: method, host: host, path: u.Path}, nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil {
+		return original{}, fmt.Errorf("%w: X-Original-URL is not an absolute http(s) URL", errBadOriginal)
+	}
+	if uri != "" {
+		// ingress-nginx with auth-method sends both, built from the same
+		// $request_uri. A client can add one of them to the headers
+		// ingress-nginx passes through: refuse when they disagree.
+		ru, err := requestTarget(uri)
+		if err != nil {
+			return original{}, fmt.Errorf("%w: X-Original-URI: %v", errBadOriginal, err)
+		}
+		if ru.EscapedPath() != u.EscapedPath() || ru.RawQuery != u.RawQuery {
+			return original{}, fmt.Errorf("%w: X-Original-URL and X-Original-URI name different requests", errBadOriginal)
+		}
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+	return original{method: method, host: u.Host, path: u.Path}, nil
+}
+
+// forwardedOriginal reads Traefik's and Caddy's X-Forwarded-Method, -Host
+// and -Uri (and checks that -Proto, when sent, is a single value).
+func forwardedOriginal(h http.Header) (original, error) {
+	var vals [4]string
+	for i, name := range []string{"X-Forwarded-Method", "X-Forwarded-Host", "X-Forwarded-Uri", "X-Forwarded-Proto"} {
+		joined := joinedToken
+		if name == "X-Forwarded-Uri" {
+			joined = joinedTarget
+		}
+		v, err := single(h, name, joined)
+		if err != nil {
+			return original{}, err
+		}
+		vals[i] = v
+	}
+	method, host, uri := vals[0], vals[1], vals[2]
+	if method == "" || host == "" || uri == "" {
+		return original{}, fmt.Errorf("%w: X-Forwarded-Method, X-Forwarded-Host and X-Forwarded-Uri are required", errBadOriginal)
+	}
+	u, err := requestTarget(uri)
+	if err != nil {
+		return original{}, fmt.Errorf("%w: X-Forwarded-Uri: %v", errBadOriginal, err)
+	}
+	return original{method: method, host: host, path: u.Path}, nil
+}
+
+// single returns the one value of header name, "" when it is absent. Two
+// header lines, or one line that joined is a list of values, are an error:
+// a proxy that appended its value to a client's copy (or the reverse)
+// leaves no way to tell which one is true.
+func single(h http.Header, name string, joined func(string) bool) (string, error) {
+	vals := h.Values(name)
+	switch {
+	case len(vals) == 0:
+		return "", nil
+	case len(vals) > 1 || joined(vals[0]):
+		return "", fmt.Errorf("%w: %s has more than one value", errBadOriginal, name)
+	}
+	return vals[0], nil
+}
+
+// joinedToken reports whether a single-token value (a method, a host, a
+// scheme) holds a list: any comma or whitespace.
+func joinedToken(v string) bool {
+	return strings.ContainsAny(v, ", \t")
+}
+
+// joinedTarget reports whether a request target or URL holds a list:
+// whitespace (never part of a target), or a comma followed by the start of
+// another target ("/a,/b", "https://x/a,https://y/b"). A comma elsewhere
+// ("/search?q=a,b") is part of the target.
+func joinedTarget(v string) bool {
+	if strings.ContainsAny(v, " \t") {
+		return true
+	}
+	l := strings.ToLower(v)
+	return strings.Contains(l, ",/") || strings.Contains(l, ",http:") || strings.Contains(l, ",https:")
+}
+
+// requestTarget parses an origin-form request target ("/a%2Fb?x=1").
+func requestTarget(uri string) (*url.URL, error) {
 	if !strings.HasPrefix(uri, "/") {
-		return "", errors.New("not an origin-form request target")
+		return nil, errors.New("not an origin-form request target")
 	}
 	u, err := url.ParseRequestURI(uri)
 	if err != nil {
-		return "", errors.New("not a request target")
+		return nil, errors.New("not a request target")
 	}
-	return u.Path, nil
+	return u, nil
 }

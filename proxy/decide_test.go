@@ -155,7 +155,7 @@ func TestDecisionRefusals(t *testing.T) {
 			r := ask(dialectNginx, "GET", "/admin")
 			r.Header.Set("X-Original-URL", "https://app.example.com/public")
 			return r
-		}, 400, "both"},
+		}, 400, "different requests"},
 		{"forward without URI", func() *http.Request {
 			r := ask(dialectForward, "GET", "/public")
 			r.Header.Del("X-Forwarded-Uri")

@@ -124,10 +124,12 @@ func (s *Snapshot) record(r *http.Request, ex *exchange) {
 // maxRequestID bounds a client's X-Request-Id.
 const maxRequestID = 128
 
-// requestID returns the request's X-Request-Id when it is a short token of
-// letters, digits, '-', '_', '.' and ':', or a new random one.
-func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= maxRequestID && isIDToken(id) {
+// requestID returns the X-Request-Id a trusted proxy sent when it is a
+// short token of letters, digits, '-', '_', '.' and ':', or a new random
+// one. A client's own id is never kept: it would let the client choose what
+// the logs of authgate and the upstream file its request under.
+func requestID(r *http.Request, trusted bool) string {
+	if id := r.Header.Get("X-Request-Id"); trusted && id != "" && len(id) <= maxRequestID && isIDToken(id) {
 		return id
 	}
 	var b [16]byte

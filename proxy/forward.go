@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate/proxy/headers"
 	"github.com/authgate/authgate/proxy/respond"
 	"github.com/authgate/authgate/proxy/route"
 )
@@ -25,7 +26,12 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 			ex := exchangeOf(pr.In)
 			out := pr.Out
 			s.strip.Strip(out.Header)
-			if !rr.ForwardAuthorization {
+			// Authorization goes upstream only when the route asks for it
+			// and, on a route that authenticates, only as the bearer token
+			// authgate verified: another scheme ("Basic ...") on an
+			// anonymous request would otherwise reach the upstream as an
+			// identity authgate never checked.
+			if !rr.ForwardAuthorization || (rr.Auth != AuthNone && ex.id == nil) {
 				delete(out.Header, "Authorization")
 			}
 
@@ -44,6 +50,10 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 			}
 
 			trusted := s.TrustedProxies.Peer(pr.In.RemoteAddr)
+			if !trusted {
+				originalHeaders.Strip(out.Header)
+			}
+			stripH2CUpgrade(out.Header)
 			if prior, ok := pr.In.Header["X-Forwarded-For"]; ok && trusted {
 				out.Header["X-Forwarded-For"] = append([]string(nil), prior...)
 			}
@@ -54,6 +64,14 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 						out.Header.Set(h, v)
 					}
 				}
+			}
+
+			// Ours in every case, in every spelling: the client address as
+			// X-Forwarded-For names it, and the request id the client got.
+			ownHeaders.Strip(out.Header)
+			out.Header.Set("X-Real-Ip", s.TrustedProxies.ClientIP(pr.In))
+			if ex.requestID != "" {
+				out.Header.Set("X-Request-Id", ex.requestID)
 			}
 
 			for _, h := range ex.headers {
@@ -89,6 +107,51 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 			}
 			respond.Error(w, status, msg)
 		},
+	}
+}
+
+// originalHeaders tell an upstream which request or client it serves. A
+// framework that believes them lets the client choose the path behind
+// access control (X-Original-URL, X-Rewrite-URL), the method
+// (X-HTTP-Method-Override) or the address an allow-list sees, so they are
+// kept only from trusted proxies and stripped, in every spelling, from
+// everyone else. X-Forwarded-For, -Host and -Proto are rebuilt after the
+// strip (SetXForwarded, and a trusted proxy's chain kept).
+var originalHeaders = headers.NewSet(
+	"Forwarded",
+	"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+	"X-Forwarded-Prefix", "X-Forwarded-Port", "X-Forwarded-Server",
+	"X-Forwarded-Scheme", "X-Forwarded-Ssl", "X-Scheme",
+	"X-Forwarded-Method", "X-Forwarded-Uri",
+	"X-Original-URL", "X-Original-URI", "X-Original-Method", "X-Original-Host",
+	"X-Rewrite-URL", "X-Host",
+	"X-Real-IP", "X-Client-IP", "True-Client-IP", "CF-Connecting-IP", "X-Cluster-Client-IP",
+	"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
+	"X-Request-Id",
+)
+
+// ownHeaders are set by authgate on every forwarded request; every client
+// spelling of them is removed first, trusted peer or not.
+var ownHeaders = headers.NewSet("X-Real-IP", "X-Request-Id")
+
+// h2cSettings is the HTTP2-Settings header of an h2c upgrade (RFC 7540
+// §3.2.1), in every spelling.
+var h2cSettings = headers.NewSet("HTTP2-Settings")
+
+// stripH2CUpgrade removes an h2c upgrade: authgate never lets a client
+// switch its connection to an upstream to cleartext HTTP/2, where requests
+// would pass without authgate seeing them (h2c smuggling). Other upgrades
+// (WebSocket) pass.
+func stripH2CUpgrade(h http.Header) {
+	h2cSettings.Strip(h)
+	for _, v := range h.Values("Upgrade") {
+		for _, proto := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(proto), "h2c") {
+				h.Del("Upgrade")
+				h.Del("Connection")
+				return
+			}
+		}
 	}
 }
 

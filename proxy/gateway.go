@@ -80,7 +80,7 @@ func (g *Gateway) Readiness(ctx context.Context) Readiness {
 // writes its access-log line.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := g.snap.Load()
-	ex := &exchange{start: time.Now(), requestID: requestID(r)}
+	ex := &exchange{start: time.Now(), requestID: requestID(r, s.TrustedProxies.Peer(r.RemoteAddr))}
 	// The request id goes upstream (ReverseProxy copies the header) and
 	// back to the client.
 	r.Header.Set("X-Request-Id", ex.requestID)

@@ -7,6 +7,8 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -59,9 +61,20 @@ func lookup(m map[string]any, path string) (any, bool) {
 	return nil, false
 }
 
+// ListSeparator joins the items of a list claim in a header value (RFC 9110
+// §5.6.1 list syntax).
+const ListSeparator = ","
+
+// ErrListItem: an item of a list claim contains ListSeparator, so the
+// joined header value could not be split back into the same items ("a,b"
+// would read as two roles).
+var ErrListItem = errors.New("list item contains the list separator")
+
 // ClaimString renders the claim at path as a header value: strings as they
-// are, numbers in decimal, booleans as "true"/"false", arrays of those
-// joined with ",". Objects, nulls and missing claims give ok == false.
+// are, numbers with the digits the token carries, booleans as
+// "true"/"false", arrays of those joined with ListSeparator. Objects,
+// nulls, missing claims and arrays with an item that contains the
+// separator give ok == false.
 func (id *Identity) ClaimString(path string) (string, bool) {
 	v, ok := id.Claim(path)
 	if !ok {
@@ -70,11 +83,59 @@ func (id *Identity) ClaimString(path string) (string, bool) {
 	return Render(v)
 }
 
-// Render renders one claim value as ClaimString does.
+// ClaimHeader renders the claim at path as ClaimString does, but reports an
+// array with an item that contains ListSeparator as ErrListItem instead of
+// as absent: a header must refuse such a token, not silently omit it.
+func (id *Identity) ClaimHeader(path string) (string, bool, error) {
+	v, ok := id.Claim(path)
+	if !ok {
+		return "", false, nil
+	}
+	if err := checkList(v); err != nil {
+		return "", false, err
+	}
+	s, ok := Render(v)
+	return s, ok, nil
+}
+
+// JoinList joins items with ListSeparator; an item that contains it gives
+// ErrListItem.
+func JoinList(items []string) (string, error) {
+	for _, it := range items {
+		if strings.Contains(it, ListSeparator) {
+			return "", ErrListItem
+		}
+	}
+	return strings.Join(items, ListSeparator), nil
+}
+
+// checkList returns ErrListItem when v is an array with an item whose
+// rendering contains ListSeparator.
+func checkList(v any) error {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if s, ok := Render(e); ok && strings.Contains(s, ListSeparator) {
+				return ErrListItem
+			}
+		}
+	case []string:
+		_, err := JoinList(x)
+		return err
+	}
+	return nil
+}
+
+// Render renders one claim value as ClaimString does. Numbers are
+// json.Number when the verifier decoded the token (their exact digits, so
+// "12345678901234567890" stays so); float64 is rendered in the shortest
+// decimal form.
 func Render(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
 		return x, true
+	case json.Number:
+		return x.String(), true
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64), true
 	case bool:
@@ -82,18 +143,19 @@ func Render(v any) (string, bool) {
 	case []any:
 		parts := make([]string, 0, len(x))
 		for _, e := range x {
-			s, ok := Render(e)
-			if !ok {
+			if _, nested := e.([]any); nested {
 				return "", false
 			}
-			if _, nested := e.([]any); nested {
+			s, ok := Render(e)
+			if !ok || strings.Contains(s, ListSeparator) {
 				return "", false
 			}
 			parts = append(parts, s)
 		}
-		return strings.Join(parts, ","), true
+		return strings.Join(parts, ListSeparator), true
 	case []string:
-		return strings.Join(x, ","), true
+		s, err := JoinList(x)
+		return s, err == nil
 	}
 	return "", false
 }

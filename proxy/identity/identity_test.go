@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -135,6 +136,12 @@ func TestRender(t *testing.T) {
 		wantOK bool
 	}{
 		{"string slice", []string{"a", "b"}, "a,b", true},
+		{"json number keeps its digits", json.Number("12345678901234567890"), "12345678901234567890", true},
+		{"json number decimal", json.Number("1.50"), "1.50", true},
+		{"json number in an array", []any{json.Number("12345678901234567890"), "x"}, "12345678901234567890,x", true},
+		{"string slice item with separator", []string{"user,admin"}, "", false},
+		{"array item with separator", []any{"user,admin"}, "", false},
+		{"array item with separator after others", []any{"user", "a,b"}, "", false},
 		{"int is not a JSON value", 42, "", false},
 		{"map", map[string]any{}, "", false},
 		{"nil", nil, "", false},
@@ -219,5 +226,64 @@ func TestContext(t *testing.T) {
 				t.Errorf("FromContext() = %p, want %p", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestClaimHeader: a list whose item contains the separator is an error for
+// a header, never a value that reads as more items; everything else renders
+// as ClaimString does.
+func TestClaimHeader(t *testing.T) {
+	id := &identity.Identity{Claims: map[string]any{
+		"groups":   []any{"user,admin"},
+		"mixed":    []any{"dev", "ops,prod"},
+		"strs":     []string{"a", "b,c"},
+		"ok":       []any{"dev", "ops"},
+		"one":      "user,admin", // a string is one value, not a list
+		"big":      json.Number("12345678901234567890"),
+		"nested":   []any{[]any{"a,b"}},
+		"obj_item": []any{map[string]any{"a": "b,c"}},
+	}}
+	tests := []struct {
+		path    string
+		want    string
+		wantOK  bool
+		wantErr error
+	}{
+		{"groups", "", false, identity.ErrListItem},
+		{"mixed", "", false, identity.ErrListItem},
+		{"strs", "", false, identity.ErrListItem},
+		{"ok", "dev,ops", true, nil},
+		{"one", "user,admin", true, nil},
+		{"big", "12345678901234567890", true, nil},
+		{"nested", "", false, nil},
+		{"obj_item", "", false, nil},
+		{"missing", "", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			got, ok, err := id.ClaimHeader(tt.path)
+			if got != tt.want || ok != tt.wantOK || !errors.Is(err, tt.wantErr) {
+				t.Errorf("ClaimHeader(%q) = %q, %v, %v; want %q, %v, %v", tt.path, got, ok, err, tt.want, tt.wantOK, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestJoinList(t *testing.T) {
+	tests := []struct {
+		items   []string
+		want    string
+		wantErr error
+	}{
+		{nil, "", nil},
+		{[]string{"user", "admin"}, "user,admin", nil},
+		{[]string{"user,admin"}, "", identity.ErrListItem},
+		{[]string{"user", ","}, "", identity.ErrListItem},
+	}
+	for _, tt := range tests {
+		got, err := identity.JoinList(tt.items)
+		if got != tt.want || !errors.Is(err, tt.wantErr) {
+			t.Errorf("JoinList(%q) = %q, %v; want %q, %v", tt.items, got, err, tt.want, tt.wantErr)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -113,6 +114,9 @@ func NewVerifier(issuers []Issuer, now func() time.Time) (*Verifier, error) {
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
 			jwt.WithStrictDecoding(),
+			// Numbers keep their digits (json.Number, not float64), so a
+			// numeric claim reaches a header or a policy exactly as issued.
+			jwt.WithJSONNumber(),
 			jwt.WithTimeFunc(now),
 		)
 		iv.keys = iv.keyfunc
@@ -147,8 +151,8 @@ func (v *Verifier) Verify(raw string) (*identity.Identity, error) {
 			return nil, fmt.Errorf("%w: issuer is not trusted", ErrInvalid)
 		}
 	}
-	claims := jwt.MapClaims{}
-	if _, err := iv.parser.ParseWithClaims(raw, claims, iv.keys); err != nil {
+	claims := numberClaims{}
+	if _, err := iv.parser.ParseWithClaims(raw, &claims, iv.keys); err != nil {
 		if onlyExpired(err) {
 			// Authentic and expired: still invalid if it proves no subject.
 			if _, idErr := iv.identity(claims); idErr != nil {
@@ -246,7 +250,7 @@ func isCompact(raw string) bool {
 }
 
 // identity builds the Identity of verified claims.
-func (iv *issuerVerifier) identity(claims jwt.MapClaims) (*identity.Identity, error) {
+func (iv *issuerVerifier) identity(claims numberClaims) (*identity.Identity, error) {
 	id := &identity.Identity{Issuer: iv.Name, Claims: claims}
 	sub, _ := id.Claim(iv.SubjectClaim)
 	s, ok := sub.(string)
@@ -302,3 +306,48 @@ func peekIssuer(raw string) (string, error) {
 	}
 	return c.Iss, nil
 }
+
+// numberClaims are a token's claims decoded with json.Number (the parser's
+// WithJSONNumber), so numbers keep their exact digits. Its numeric dates
+// read as golang-jwt reads float64 ones: 0 is absent (and "exp" then
+// missing), and a number that is no finite float64 is an invalid claim.
+type numberClaims map[string]any
+
+func (c numberClaims) date(key string, get func(jwt.MapClaims) (*jwt.NumericDate, error)) (*jwt.NumericDate, error) {
+	if n, ok := c[key].(json.Number); ok {
+		f, err := n.Float64()
+		switch {
+		case err != nil || math.IsInf(f, 0) || math.IsNaN(f):
+			return nil, fmt.Errorf("%w: %s is not a finite number", jwt.ErrInvalidType, key)
+		case f == 0:
+			return nil, nil
+		}
+	}
+	return get(jwt.MapClaims(c))
+}
+
+// GetExpirationTime implements jwt.Claims.
+func (c numberClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return c.date("exp", jwt.MapClaims.GetExpirationTime)
+}
+
+// GetNotBefore implements jwt.Claims.
+func (c numberClaims) GetNotBefore() (*jwt.NumericDate, error) {
+	return c.date("nbf", jwt.MapClaims.GetNotBefore)
+}
+
+// GetIssuedAt implements jwt.Claims.
+func (c numberClaims) GetIssuedAt() (*jwt.NumericDate, error) {
+	return c.date("iat", jwt.MapClaims.GetIssuedAt)
+}
+
+// GetIssuer implements jwt.Claims.
+func (c numberClaims) GetIssuer() (string, error) { return jwt.MapClaims(c).GetIssuer() }
+
+// GetSubject implements jwt.Claims.
+func (c numberClaims) GetSubject() (string, error) { return jwt.MapClaims(c).GetSubject() }
+
+// GetAudience implements jwt.Claims.
+func (c numberClaims) GetAudience() (jwt.ClaimStrings, error) { return jwt.MapClaims(c).GetAudience() }
+
+var _ jwt.Claims = numberClaims(nil)

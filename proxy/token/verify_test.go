@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -190,6 +192,14 @@ var verifyCases = []verifyCase{
 	{name: "missing exp", build: signed(map[string]any{"exp": nil}, nil), want: token.ErrInvalid},
 	{name: "exp zero", build: signed(map[string]any{"exp": 0}, nil), want: token.ErrInvalid},
 	{name: "exp a string", build: signed(map[string]any{"exp": "2099-01-01"}, nil), want: token.ErrInvalid},
+	// Claims decode as json.Number: dates still read as golang-jwt reads
+	// numbers, and one beyond float64 is invalid, not expired or infinite.
+	{name: "exp zero written as a decimal", build: signed(map[string]any{"exp": json.Number("0.0")}, nil), want: token.ErrInvalid},
+	{name: "exp with a fraction", build: signed(map[string]any{"exp": json.Number(strconv.FormatInt(fromNow(time.Hour), 10) + ".5")}, nil)},
+	{name: "exp in exponent form", build: signed(map[string]any{"exp": json.Number("4.1e9")}, nil)},
+	{name: "exp beyond float64", build: signed(map[string]any{"exp": json.Number("1e999")}, nil), want: token.ErrInvalid},
+	{name: "nbf beyond float64", build: signed(map[string]any{"nbf": json.Number("-1e999")}, nil), want: token.ErrInvalid},
+	{name: "iat beyond float64", build: signed(map[string]any{"iat": json.Number("1e999")}, nil), want: token.ErrInvalid},
 	{name: "nbf in the future", build: signed(map[string]any{"nbf": fromNow(time.Hour)}, nil), want: token.ErrInvalid},
 	{name: "nbf just past leeway", build: signed(map[string]any{"nbf": fromNow(leeway + time.Second)}, nil), want: token.ErrInvalid},
 	{name: "nbf within leeway", build: signed(map[string]any{"nbf": fromNow(leeway - time.Second)}, nil)},
@@ -392,6 +402,24 @@ func TestVerifyOwnTokens(t *testing.T) {
 					t.Errorf("Verify() error = %q, want detail %q", err, tc.detail)
 				}
 			})
+		}
+	}
+}
+
+// TestVerifyKeepsNumberDigits: numeric claims reach the identity with the
+// digits the token carries, not rounded through float64.
+func TestVerifyKeepsNumberDigits(t *testing.T) {
+	ks := testKeys(t)
+	k := ks.own[ownAlgs[0]]
+	v := newVerifier(t, ownIssuer(k))
+	raw := signed(map[string]any{"tenant": json.Number("12345678901234567890"), "ratio": json.Number("1.50")}, nil)(t, k, nil)
+	id, err := v.Verify(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for claim, want := range map[string]string{"tenant": "12345678901234567890", "ratio": "1.50"} {
+		if got, ok := id.ClaimString(claim); !ok || got != want {
+			t.Errorf("%s = %q, %v; want %q", claim, got, ok, want)
 		}
 	}
 }
