@@ -105,7 +105,11 @@ func TestUpstreamSpellingsRefusedByDecisions(t *testing.T) {
 				if w.Code != http.StatusBadRequest {
 					t.Fatalf("status = %d, want 400 (body %s)", w.Code, w.Body)
 				}
-				if msg := errorBody(t, w); !strings.Contains(msg, "path") {
+				// Raw white space in a header that carries a request target
+				// is refused as the header's own fault (it could join two
+				// values) before the path is looked at: a 400 either way.
+				if msg := errorBody(t, w); !strings.Contains(msg, "path") &&
+					!(strings.ContainsAny(tt.target, " \t") && strings.Contains(msg, "more than one value")) {
 					t.Errorf("error = %q, want it to be about the path", msg)
 				}
 				if up.count() != 0 {
