@@ -24,6 +24,7 @@ import (
 
 // busyTimeoutMS is how long a statement waits for a lock held by another
 // connection or process before failing with SQLITE_BUSY (then answered 503).
+// A write as a whole is bounded by writeTimeout, the same 5 s.
 const busyTimeoutMS = 5000
 
 // Store is an accounts.Store on one SQLite file. It is safe for concurrent
