@@ -343,14 +343,25 @@ func (b *builder) accounts(signer *token.Signer, verifier accounts.Verifier, tru
 	return svc
 }
 
-// checks are the readiness checks of the snapshot: the store is reachable,
+// writeHealther is a store that knows whether it can write without
+// writing (see accounts.WriteMonitor).
+type writeHealther interface {
+	WriteHealth(context.Context) error
+}
+
+// checks are the readiness checks of the snapshot: the store is reachable
+// and, when it can tell, writable (accounts cannot be served otherwise),
 // and every external issuer has keys.
 func (b *builder) checks() []proxy.Check {
 	var cs []proxy.Check
 	if s := b.res.store; s != nil {
+		wh, _ := s.(writeHealther)
 		cs = append(cs, proxy.Check{Name: "store", Run: func(ctx context.Context) error {
 			if s.Ping(ctx) != nil {
 				return errors.New("unreachable")
+			}
+			if wh != nil && wh.WriteHealth(ctx) != nil {
+				return errors.New("not writable")
 			}
 			return nil
 		}})

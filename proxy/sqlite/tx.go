@@ -21,10 +21,16 @@ const writeTimeout = busyTimeoutMS * time.Millisecond
 const beginRetries = 3
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the writer) and
-// commits it, all within writeTimeout. An error from fn rolls back and is
-// returned as is; errors of the database itself are wrapped by wrapErr with
-// op.
+// commits it, all within writeTimeout, and records the outcome for
+// WriteHealth. An error from fn rolls back and is returned as is; errors of
+// the database itself are wrapped by wrapErr with op.
 func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	err := s.writeTx(ctx, op, fn)
+	s.health.Record(ctx, err)
+	return err
+}
+
+func (s *Store) writeTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	tx, err := s.begin(ctx)
