@@ -57,12 +57,14 @@ const (
 	ReasonUntrustedPeer   Reason = "untrusted_peer"
 	ReasonUpstreamError   Reason = "upstream_error"
 	ReasonUpstreamTimeout Reason = "upstream_timeout"
+	ReasonClientClosed    Reason = "client_closed" // the client disconnected before the answer
 )
 
 // Reasons lists every Reason, for metrics that pre-declare their labels.
 func Reasons() []Reason {
 	return []Reason{ReasonNoToken, ReasonMalformed, ReasonExpired, ReasonInvalid, ReasonForbidden,
-		ReasonNoRoute, ReasonBadPath, ReasonBadRequest, ReasonUntrustedPeer, ReasonUpstreamError, ReasonUpstreamTimeout}
+		ReasonNoRoute, ReasonBadPath, ReasonBadRequest, ReasonUntrustedPeer, ReasonUpstreamError, ReasonUpstreamTimeout,
+		ReasonClientClosed}
 }
 
 // denials is the table from error to answer, checked in order.
