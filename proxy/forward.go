@@ -69,6 +69,17 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			ex := exchangeOf(r)
+			if ex.bodyTimedOut.Load() {
+				// The client stalled sending the body: the upstream
+				// request was cut, and the connection is not reused.
+				// (The server also canceled the request's context on the
+				// read error: this is checked first.)
+				ex.reason = respond.ReasonBodyTimeout
+				logger.Debug("request body timed out", "route", rr.Name)
+				w.Header().Set("Connection", "close")
+				respond.Error(w, http.StatusRequestTimeout, "request body timed out")
+				return
+			}
 			if errors.Is(r.Context().Err(), context.Canceled) {
 				// The client went away before the upstream answered: its
 				// doing, not the upstream's. Nobody reads this answer; it

@@ -92,11 +92,13 @@ func (b *builder) build() (*Snapshot, error) {
 	cfg, res := b.cfg, b.res
 	snap := &Snapshot{}
 	st := proxy.Settings{
-		Realm:        cfg.Realm,
-		CacheControl: cfg.ForwardAuth.CacheControl,
-		Revocations:  res.revocations,
-		Logger:       res.logger,
-		Metrics:      res.metrics,
+		Realm:           cfg.Realm,
+		CacheControl:    cfg.ForwardAuth.CacheControl,
+		BodyReadTimeout: cfg.Server.BodyReadTimeout,
+		ReadTimeout:     cfg.Server.ReadTimeout,
+		Revocations:     res.revocations,
+		Logger:          res.logger,
+		Metrics:         res.metrics,
 	}
 	trusted, err := clientip.ParseTrusted(cfg.TrustedProxies)
 	if err != nil {
