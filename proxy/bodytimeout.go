@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -9,8 +10,10 @@ import (
 )
 
 // errBodyTimeout is the error a request body's Read returns once the
-// client sent nothing for the body read timeout.
-var errBodyTimeout = errors.New("request body timed out")
+// client sent nothing for the body read timeout. It is an
+// os.ErrDeadlineExceeded, which handlers reading the body (the account
+// endpoints) answer with 408.
+var errBodyTimeout = fmt.Errorf("request body timed out: %w", os.ErrDeadlineExceeded)
 
 // timedBody is a request body whose every Read must make progress within
 // timeout: before each Read it moves the connection's read deadline to

@@ -128,3 +128,26 @@ func TestSteadyBodyCompletes(t *testing.T) {
 		})
 	}
 }
+
+// TestStalledAccountsBodyIs408: the account endpoints read their JSON
+// bodies under the same timeout, and answer a stalled one 408.
+func TestStalledAccountsBodyIs408(t *testing.T) {
+	g := newAccountsGateway(t, accountsYAML+"server: {body_read_timeout: 200ms}\n", "http://127.0.0.1:9")
+	front := httptest.NewServer(g)
+	t.Cleanup(front.Close)
+	c, err := net.Dial("tcp", strings.TrimPrefix(front.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "POST /auth/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"username\":")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled signup: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("stalled signup: status %d, want 408", resp.StatusCode)
+	}
+}
