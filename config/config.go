@@ -136,8 +136,8 @@ type Server struct {
 	// BodyReadTimeout bounds the wait between two successive reads of a
 	// request body, like nginx's client_body_timeout: a client that sends
 	// nothing for that long is cut off (408 when the upstream has not
-	// answered yet), however long the whole upload takes. Default 60s; 0
-	// means none.
+	// answered yet), however long the whole upload takes; it never
+	// extends ReadTimeout. Default 60s; 0 means none.
 	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
 	// WriteTimeout bounds writing a response. Default 0 (none).
 	WriteTimeout time.Duration `yaml:"write_timeout"`
