@@ -130,8 +130,9 @@ type Tokens struct {
 
 // Server holds the traffic listener's limits. Zero read and write timeouts
 // mean none: uploads, streams and WebSockets may run long; the upstream
-// timeout of each route still bounds the wait for response headers. Every
-// duration is at most 1h.
+// timeout of each route still bounds the wait for response headers. A
+// request body must still keep arriving (BodyReadTimeout). Every duration
+// is at most 1h.
 type Server struct {
 	// ReadHeaderTimeout bounds reading a request's headers. Default 10s;
 	// it must be positive (a client sending headers slowly would otherwise
@@ -139,6 +140,12 @@ type Server struct {
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	// ReadTimeout bounds reading a whole request. Default 0 (none).
 	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// BodyReadTimeout bounds the wait between two successive reads of a
+	// request body, like nginx's client_body_timeout: a client that sends
+	// nothing for that long is cut off (408 when the upstream has not
+	// answered yet), however long the whole upload takes; it never
+	// extends ReadTimeout. Default 60s; 0 means none.
+	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
 	// WriteTimeout bounds writing a response. Default 0 (none).
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// IdleTimeout closes idle keep-alive connections. Default 120s; it
@@ -370,6 +377,7 @@ const (
 const (
 	defaultReadHeaderTimeout = 10 * time.Second
 	defaultIdleTimeout       = 120 * time.Second
+	defaultBodyReadTimeout   = 60 * time.Second
 	defaultMaxHeaderBytes    = 64 << 10
 	defaultShutdownGrace     = 15 * time.Second
 	defaultTLSMinVersion     = "1.2"
@@ -417,6 +425,7 @@ func (c *Config) setDefaults(set func(keyPath) bool) {
 	sv, at := &c.Server, keyPath{"server"}
 	def(set, at.with("read_header_timeout"), &sv.ReadHeaderTimeout, defaultReadHeaderTimeout)
 	def(set, at.with("idle_timeout"), &sv.IdleTimeout, defaultIdleTimeout)
+	def(set, at.with("body_read_timeout"), &sv.BodyReadTimeout, defaultBodyReadTimeout)
 	def(set, at.with("max_header_bytes"), &sv.MaxHeaderBytes, defaultMaxHeaderBytes)
 	def(set, at.with("shutdown_grace"), &sv.ShutdownGrace, defaultShutdownGrace)
 

@@ -64,6 +64,12 @@ func TestDefaultsOnlyForAbsentKeys(t *testing.T) {
 		{"read_timeout 0s is none", "", "server: {read_timeout: 0s, write_timeout: 0s}", func(c *Config) bool {
 			return c.Server.ReadTimeout == 0 && c.Server.WriteTimeout == 0 && c.Server.ReadHeaderTimeout == defaultReadHeaderTimeout
 		}, "", ""},
+		{"body_read_timeout defaults to 60s", "", "server: {read_timeout: 0s}", func(c *Config) bool {
+			return c.Server.BodyReadTimeout == 60*time.Second
+		}, "", ""},
+		{"body_read_timeout 0s is none", "", "server: {body_read_timeout: 0s}", func(c *Config) bool {
+			return c.Server.BodyReadTimeout == 0
+		}, "", ""},
 		{"refresh_grace 0s stays 0", "accounts:", "  refresh_grace: 0s", func(c *Config) bool { return c.Accounts.RefreshGrace == 0 }, "", ""},
 		{"no identity headers", "", "identity_headers: {}", func(c *Config) bool {
 			return c.IdentityHeaders != nil && len(c.IdentityHeaders) == 0
@@ -84,6 +90,8 @@ func TestDefaultsOnlyForAbsentKeys(t *testing.T) {
 		{"read_header_timeout 0s", "", "server: {read_header_timeout: 0s}", nil, "server.read_header_timeout", "must be positive"},
 		{"idle_timeout 0s", "", "server: {idle_timeout: 0s}", nil, "server.idle_timeout", "must be positive"},
 		{"shutdown_grace 0s", "", "server: {shutdown_grace: 0s}", nil, "server.shutdown_grace", "must be positive"},
+		{"body_read_timeout negative", "", "server: {body_read_timeout: -1s}", nil, "server.body_read_timeout", "between 0s (none) and 1h"},
+		{"body_read_timeout over 1h", "", "server: {body_read_timeout: 2h}", nil, "server.body_read_timeout", "between 0s (none) and 1h"},
 		{"max_header_bytes 0", "", "server: {max_header_bytes: 0}", nil, "server.max_header_bytes", "between 1024"},
 		{"empty realm", "", `realm: ""`, nil, "realm", "must not be empty"},
 		{"empty admin_listen", "", `admin_listen: ""`, nil, "admin_listen", "is not host:port"},

@@ -37,7 +37,7 @@ func goodConfig() *Config {
 		IdentityHeaders: DefaultIdentityHeaders(),
 		ForwardAuth:     ForwardAuth{CacheControl: "no-store"},
 		Server: Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-			MaxHeaderBytes: 64 << 10, ShutdownGrace: 15 * time.Second},
+			BodyReadTimeout: 60 * time.Second, MaxHeaderBytes: 64 << 10, ShutdownGrace: 15 * time.Second},
 		Tokens: &Tokens{
 			Issuer:     "https://auth.example.com",
 			Audience:   "api",

@@ -73,7 +73,7 @@ func (c *Config) Validate() error {
 		v         time.Duration
 		zeroMeans string // "" when 0 is refused
 	}{{"read_header_timeout", sv.ReadHeaderTimeout, ""}, {"read_timeout", sv.ReadTimeout, "none"},
-		{"write_timeout", sv.WriteTimeout, "none"}, {"idle_timeout", sv.IdleTimeout, ""},
+		{"body_read_timeout", sv.BodyReadTimeout, "none"}, {"write_timeout", sv.WriteTimeout, "none"}, {"idle_timeout", sv.IdleTimeout, ""},
 		{"shutdown_grace", sv.ShutdownGrace, ""}} {
 		switch {
 		case d.zeroMeans == "" && (d.v <= 0 || d.v > time.Hour):

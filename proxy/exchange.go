@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/authgate/authgate/proxy/identity"
@@ -25,8 +26,12 @@ type exchange struct {
 	id      *identity.Identity  // nil for anonymous requests
 	headers []identityHeaderVal // identity headers to set upstream
 	sent    time.Time           // when the request left for the upstream
-	status  int
-	bytes   int64
+	// bodyTimedOut: the client stalled sending the request body past the
+	// body read timeout.
+	// Set by the goroutine that sends the body upstream.
+	bodyTimedOut atomic.Bool
+	status       int
+	bytes        int64
 }
 
 type exchangeKey struct{}

@@ -87,6 +87,27 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			ex := exchangeOf(r)
+			if ex.bodyTimedOut.Load() {
+				// The client stalled sending the body: the upstream
+				// request was cut, and the connection is not reused.
+				// (The server also canceled the request's context on the
+				// read error: this is checked first.)
+				ex.reason = respond.ReasonBodyTimeout
+				logger.Debug("request body timed out", "route", rr.Name)
+				w.Header().Set("Connection", "close")
+				respond.Error(w, http.StatusRequestTimeout, "request body timed out")
+				return
+			}
+			if errors.Is(r.Context().Err(), context.Canceled) {
+				// The client went away before the upstream answered: its
+				// doing, not the upstream's. Nobody reads this answer; it
+				// is recorded as 499 (nginx's "client closed request"),
+				// which is no 5xx, and as no upstream error.
+				ex.reason = respond.ReasonClientClosed
+				logger.Debug("client closed request", "route", rr.Name)
+				w.WriteHeader(statusClientClosed)
+				return
+			}
 			status, msg, reason := http.StatusBadGateway, "upstream unavailable", respond.ReasonUpstreamError
 			if isTimeout(err) {
 				status, msg, reason = http.StatusGatewayTimeout, "upstream timed out", respond.ReasonUpstreamTimeout
@@ -99,12 +120,7 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 				}
 				s.Metrics.Upstream(rr.Name, time.Since(ex.sent), kind)
 			}
-			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-				// The client went away; nobody reads this answer.
-				logger.Debug("client canceled request", "route", rr.Name)
-			} else {
-				logger.Warn("upstream error", "route", rr.Name, "status", status, "error", err)
-			}
+			logger.Warn("upstream error", "route", rr.Name, "status", status, "error", err)
 			respond.Error(w, status, msg)
 		},
 	}
@@ -154,6 +170,11 @@ func stripH2CUpgrade(h http.Header) {
 		}
 	}
 }
+
+// statusClientClosed is the status logged and counted for a request
+// whose client disconnected before the answer: nginx's 499. It is never
+// sent (nobody is there to read it), and is a 4xx in metrics.
+const statusClientClosed = 499
 
 func isTimeout(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -85,6 +85,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// back to the client.
 	r.Header.Set("X-Request-Id", ex.requestID)
 	w.Header().Set("X-Request-Id", ex.requestID)
+	s.limitBody(w, r, ex)
 	s.serve(&recorder{ResponseWriter: w, ex: ex}, r, ex)
 	s.logAccess(r, ex)
 	s.record(r, ex)

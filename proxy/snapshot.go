@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/authgate/authgate/proxy/accounts"
 	"github.com/authgate/authgate/proxy/clientip"
@@ -137,6 +138,13 @@ type Settings struct {
 	// TrustedProxies may ask the decision endpoints, and their
 	// X-Forwarded-* headers are believed.
 	TrustedProxies clientip.Trusted
+	// BodyReadTimeout bounds the wait for each read of a request body;
+	// 0 means none. A client that stalls longer gets 408 (or, when the
+	// upstream already answered, its upload is cut). ReadTimeout is the
+	// server's whole-request bound (0 for none), which the body's read
+	// deadlines never extend.
+	BodyReadTimeout time.Duration
+	ReadTimeout     time.Duration
 	// Checks decide readiness, in order.
 	Checks []Check
 	// Logger receives upstream errors and the access log. Nil discards.

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -27,7 +28,8 @@ type badRequest struct {
 func (e *badRequest) Error() string { return e.msg }
 
 // decodeJSON reads a single JSON object into v: Content-Type must be
-// application/json (415), the body at most maxBodyBytes (413), and the
+// application/json (415), the body at most maxBodyBytes (413) and sent
+// without stalling past the body read timeout (408), and the
 // object must have no unknown fields (400). An empty body is allowed only
 // when emptyOK.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) error {
@@ -45,6 +47,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) err
 		var syntax *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// The client stalled sending the body (server.body_read_timeout).
+			return &badRequest{http.StatusRequestTimeout, "request body timed out"}
 		case errors.As(err, &tooBig):
 			return &badRequest{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", maxBodyBytes)}
 		case errors.Is(err, io.EOF):

@@ -92,11 +92,13 @@ func (b *builder) build() (*Snapshot, error) {
 	cfg, res := b.cfg, b.res
 	snap := &Snapshot{}
 	st := proxy.Settings{
-		Realm:        cfg.Realm,
-		CacheControl: cfg.ForwardAuth.CacheControl,
-		Revocations:  res.revocations,
-		Logger:       res.logger,
-		Metrics:      res.metrics,
+		Realm:           cfg.Realm,
+		CacheControl:    cfg.ForwardAuth.CacheControl,
+		BodyReadTimeout: cfg.Server.BodyReadTimeout,
+		ReadTimeout:     cfg.Server.ReadTimeout,
+		Revocations:     res.revocations,
+		Logger:          res.logger,
+		Metrics:         res.metrics,
 	}
 	trusted, err := clientip.ParseTrusted(cfg.TrustedProxies)
 	if err != nil {
@@ -343,14 +345,25 @@ func (b *builder) accounts(signer *token.Signer, verifier accounts.Verifier, tru
 	return svc
 }
 
-// checks are the readiness checks of the snapshot: the store is reachable,
+// writeHealther is a store that knows whether it can write without
+// writing (see accounts.WriteMonitor).
+type writeHealther interface {
+	WriteHealth(context.Context) error
+}
+
+// checks are the readiness checks of the snapshot: the store is reachable
+// and, when it can tell, writable (accounts cannot be served otherwise),
 // and every external issuer has keys.
 func (b *builder) checks() []proxy.Check {
 	var cs []proxy.Check
 	if s := b.res.store; s != nil {
+		wh, _ := s.(writeHealther)
 		cs = append(cs, proxy.Check{Name: "store", Run: func(ctx context.Context) error {
 			if s.Ping(ctx) != nil {
 				return errors.New("unreachable")
+			}
+			if wh != nil && wh.WriteHealth(ctx) != nil {
+				return errors.New("not writable")
 			}
 			return nil
 		}})

@@ -442,8 +442,8 @@ func TestReasonCardinalityBounded(t *testing.T) {
 	}
 	want := append([]string{"none", "other"}, known...)
 	sort.Strings(want)
-	if len(known) != 11 {
-		t.Errorf("fixed reason set has %d members, want 11: %v", len(known), want)
+	if len(known) != 13 {
+		t.Errorf("fixed reason set has %d members, want 13: %v", len(known), want)
 	}
 }
 

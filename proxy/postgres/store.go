@@ -35,6 +35,7 @@ type Store struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
 	closed  atomic.Bool
+	health  accounts.WriteMonitor // outcome of the latest write
 }
 
 var _ accounts.Store = (*Store)(nil)

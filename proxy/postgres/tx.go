@@ -34,9 +34,11 @@ func (s *Store) bound(ctx context.Context, op string) (context.Context, context.
 // for a serialization failure or a deadlock. fn may thus run more than
 // once; only the last run's transaction commits. An error from fn rolls
 // back and is returned as is; errors of the database itself are wrapped by
-// wrapErr with op.
+// wrapErr with op. The outcome is recorded for WriteHealth.
 func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Context, tx pgx.Tx) error) error {
-	return s.run(ctx, op, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+	err := s.run(ctx, op, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+	s.health.Record(ctx, err)
+	return err
 }
 
 // read runs fn in a read-only repeatable-read transaction, so that its

@@ -57,12 +57,15 @@ const (
 	ReasonUntrustedPeer   Reason = "untrusted_peer"
 	ReasonUpstreamError   Reason = "upstream_error"
 	ReasonUpstreamTimeout Reason = "upstream_timeout"
+	ReasonClientClosed    Reason = "client_closed" // the client disconnected before the answer
+	ReasonBodyTimeout     Reason = "body_timeout"  // the client stalled sending the request body
 )
 
 // Reasons lists every Reason, for metrics that pre-declare their labels.
 func Reasons() []Reason {
 	return []Reason{ReasonNoToken, ReasonMalformed, ReasonExpired, ReasonInvalid, ReasonForbidden,
-		ReasonNoRoute, ReasonBadPath, ReasonBadRequest, ReasonUntrustedPeer, ReasonUpstreamError, ReasonUpstreamTimeout}
+		ReasonNoRoute, ReasonBadPath, ReasonBadRequest, ReasonUntrustedPeer, ReasonUpstreamError, ReasonUpstreamTimeout,
+		ReasonClientClosed, ReasonBodyTimeout}
 }
 
 // denials is the table from error to answer, checked in order.

@@ -24,6 +24,7 @@ import (
 
 // busyTimeoutMS is how long a statement waits for a lock held by another
 // connection or process before failing with SQLITE_BUSY (then answered 503).
+// A write as a whole is bounded by writeTimeout, the same 5 s.
 const busyTimeoutMS = 5000
 
 // Store is an accounts.Store on one SQLite file. It is safe for concurrent
@@ -45,9 +46,10 @@ const busyTimeoutMS = 5000
 //     (query_only), that read the last committed state without waiting for
 //     the writer.
 type Store struct {
-	path string
-	wr   *sql.DB
-	rd   *sql.DB
+	path   string
+	wr     *sql.DB
+	rd     *sql.DB
+	health accounts.WriteMonitor // outcome of the latest write
 }
 
 var _ accounts.Store = (*Store)(nil)
@@ -158,6 +160,30 @@ func (s *Store) Ping(ctx context.Context) error {
 		return wrapErr("ping", err)
 	}
 	return nil
+}
+
+// WriteHealth reports whether the store can write, from the outcome of
+// its latest write (see accounts.WriteMonitor): it fails, wrapping
+// accounts.ErrNotWritable, for 30 s after a write failed because of the
+// database (a read-only file, a full disk, a lock held past the write
+// timeout) unless a write succeeded since. While it fails, it starts a
+// probe write (rewriting PRAGMA user_version unchanged) at most every 5 s,
+// so that readiness comes back once the file is writable again.
+func (s *Store) WriteHealth(context.Context) error {
+	return s.health.Check(s.probeWrite)
+}
+
+// probeWrite is the smallest real write: it rewrites the schema version
+// with its own value, in a write transaction.
+func (s *Store) probeWrite(ctx context.Context) error {
+	return s.write(ctx, "write probe", func(tx *sql.Tx) error {
+		var v int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return wrapErr("write probe", err)
+		}
+		_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v))
+		return wrapErr("write probe", err)
+	})
 }
 
 // Close closes the database. Calls after Close fail with
