@@ -110,7 +110,11 @@ func TestIngressNginxHeaderSets(t *testing.T) {
 		{"URI names another path", func() http.Header { h := withMethod(authURL()); h.Set("X-Original-Uri", "/public"); return h }(), 400, ""},
 		{"URI names another query", func() http.Header { h := withMethod(authURL()); h.Set("X-Original-Uri", "/admin/users?x=2"); return h }(), 400, ""},
 		{"URI without the query", func() http.Header { h := withMethod(authURL()); h.Set("X-Original-Uri", "/admin/users"); return h }(), 400, ""},
-		{"URI encodes the path differently", func() http.Header { h := withMethod(authURL()); h.Set("X-Original-Uri", "/admin/%75sers?x=1"); return h }(), 400, ""},
+		{"URI encodes the path differently", func() http.Header {
+			h := withMethod(authURL())
+			h.Set("X-Original-Uri", "/admin/%75sers?x=1")
+			return h
+		}(), 400, ""},
 		// Without X-Original-Method the URL is judged as a GET.
 		{"URL without method, GET route", http.Header{"X-Original-Url": {"https://app.example.com/reads/1"}}, 200, ""},
 		{"URL with POST, GET-only route", http.Header{"X-Original-Url": {"https://app.example.com/reads/1"}, "X-Original-Method": {"POST"}}, 401, ""},
