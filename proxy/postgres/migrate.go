@@ -4,15 +4,12 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
 	"slices"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/authgate/authgate/proxy/migration"
 )
 
 // Schema migrations are the files migrations/NNNN_name.sql, numbered from 1
@@ -37,40 +34,9 @@ const migrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	applied_at timestamptz NOT NULL DEFAULT now()
 )`
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in order, checking that they
-// are numbered 1, 2, ... without gaps.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v < 1 {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", base)
-		}
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+// migrations returns the embedded migrations in order.
+func migrations() ([]migration.Migration, error) {
+	return migration.Load(migrationFS, "migrations")
 }
 
 // migrate connects with cc, on a connection of its own (the advisory lock
@@ -114,13 +80,13 @@ func migrate(ctx context.Context, cc *pgx.ConnConfig, timeout time.Duration) ([]
 	}
 	var applied []string
 	for _, m := range ms {
-		if slices.Contains(done, m.version) {
+		if slices.Contains(done, m.Version) {
 			continue
 		}
 		if err := apply(ctx, conn, m); err != nil {
-			return applied, classify("migration "+m.name, err)
+			return applied, classify("migration "+m.Name, err)
 		}
-		applied = append(applied, m.name)
+		applied = append(applied, m.Name)
 	}
 	return applied, nil
 }
@@ -139,17 +105,17 @@ func appliedVersions(ctx context.Context, conn *pgx.Conn) ([]int, error) {
 }
 
 // apply runs m and records it, in one transaction.
-func apply(ctx context.Context, conn *pgx.Conn, m migration) error {
+func apply(ctx context.Context, conn *pgx.Conn, m migration.Migration) error {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
 	// No arguments: the simple protocol, which runs several statements.
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+	if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/authgate/authgate/proxy/migration"
 	"github.com/authgate/authgate/proxy/postgres/pgtest"
 )
 
@@ -67,7 +68,7 @@ func TestMigrationsNumbered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) == 0 || ms[0].name != "0001_init.sql" {
+	if len(ms) == 0 || ms[0].Name != "0001_init.sql" {
 		t.Fatalf("migrations %v", ms)
 	}
 }
@@ -218,8 +219,8 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 	s.Close()
 	conn := connect(t, dbURL)
 	v := latestVersion(t)
-	bad := migration{version: v + 1, name: "9999_bad.sql",
-		sql: "CREATE TABLE half (a integer); INSERT INTO no_such_table VALUES (1);"}
+	bad := migration.Migration{Version: v + 1, Name: "9999_bad.sql",
+		SQL: "CREATE TABLE half (a integer); INSERT INTO no_such_table VALUES (1);"}
 	if err := apply(t.Context(), conn, bad); err == nil {
 		t.Fatal("bad migration applied")
 	}

@@ -6,11 +6,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/authgate/authgate/proxy/migration"
 )
 
 // Schema migrations are the files migrations/NNNN_name.sql, numbered from 1
@@ -24,40 +21,9 @@ var migrationFS embed.FS
 // errSchemaTooNew refuses a database migrated by a newer authgate.
 var errSchemaTooNew = errors.New("database schema is newer than this authgate supports")
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in order, checking that they
-// are numbered 1, 2, ... without gaps.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v < 1 {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", base)
-		}
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+// migrations returns the embedded migrations in order.
+func migrations() ([]migration.Migration, error) {
+	return migration.Load(migrationFS, "migrations")
 }
 
 // migrate applies, on the writer db, every migration newer than the
@@ -72,7 +38,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	for _, m := range ms {
 		if err := apply(ctx, db, m, len(ms)); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -80,7 +46,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // apply runs m unless the database already has it. It refuses a database
 // whose version is above latest.
-func apply(ctx context.Context, db *sql.DB, m migration, latest int) error {
+func apply(ctx context.Context, db *sql.DB, m migration.Migration, latest int) error {
 	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the writer's _txlock
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -94,14 +60,14 @@ func apply(ctx context.Context, db *sql.DB, m migration, latest int) error {
 		return fmt.Errorf("%w: the file is at version %d, this authgate knows versions up to %d; upgrade authgate",
 			errSchemaTooNew, v, latest)
 	}
-	if v >= m.version {
+	if v >= m.Version {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
 	// PRAGMA takes no parameters; the version is an int from the file name.
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.Version)); err != nil {
 		return fmt.Errorf("set user_version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/authgate/authgate/proxy/migration"
 )
 
 // latestVersion is the schema version this binary migrates to.
@@ -126,8 +128,8 @@ func TestMigrateKeepsForeignTables(t *testing.T) {
 func TestFailedMigrationRollsBack(t *testing.T) {
 	s, _ := openTemp(t)
 	v := latestVersion()
-	bad := migration{version: v + 1, name: "9999_bad.sql",
-		sql: "CREATE TABLE half (a INTEGER); INSERT INTO no_such_table VALUES (1);"}
+	bad := migration.Migration{Version: v + 1, Name: "9999_bad.sql",
+		SQL: "CREATE TABLE half (a INTEGER); INSERT INTO no_such_table VALUES (1);"}
 	if err := apply(t.Context(), s.wr, bad, v+1); err == nil {
 		t.Fatal("bad migration applied")
 	}
