@@ -91,6 +91,9 @@ type Config struct {
 	// Routes are matched in file order; the first match wins. A request
 	// that matches no route is answered 404 and never forwarded.
 	Routes []Route `yaml:"routes"`
+	// TokenCache keeps the results of successful token verifications so a
+	// client sending the same token again skips the signature check.
+	TokenCache TokenCache `yaml:"token_cache"`
 
 	// baseDir is the directory of the file the config was loaded from;
 	// relative file paths in the config are resolved against it.
@@ -157,6 +160,28 @@ type Server struct {
 	// ShutdownGrace is how long requests in flight may finish after
 	// SIGTERM or SIGINT. Default 15s; it must be positive.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+}
+
+// TokenCache bounds the cache of verified tokens. Entries are keyed by the
+// SHA-256 of the token; only successful verifications are kept, each until
+// the earlier of the token's exp and TTL, and nbf and exp are checked again
+// on every hit. Revocation and route policy are checked on every request,
+// cached or not. The cache belongs to one configuration: a reload starts
+// with an empty one. A key removed from an issuer's JWKS between reloads
+// may still vouch for a token it verified for up to TTL.
+type TokenCache struct {
+	// Enabled turns the cache on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// MaxEntries bounds the number of cached tokens. Default 10000; it
+	// must be positive.
+	MaxEntries int `yaml:"max_entries"`
+	// MaxBytes bounds the memory charged to cached tokens (each entry
+	// counts the token's length, standing in for its claims, plus a fixed
+	// overhead). Default 16777216 (16 MiB); it must be positive.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// TTL is the longest an entry is served without verifying the token
+	// again. Default 30s; positive and at most 5m.
+	TTL time.Duration `yaml:"ttl"`
 }
 
 // TLS configures TLS on the traffic listener. Certificates are read again
@@ -384,6 +409,12 @@ const (
 	defaultCacheControl      = "no-store"
 	defaultRole              = "user"
 
+	// DefaultTokenCacheMaxEntries, DefaultTokenCacheMaxBytes and
+	// DefaultTokenCacheTTL are the token_cache defaults.
+	DefaultTokenCacheMaxEntries       = 10000
+	DefaultTokenCacheMaxBytes   int64 = 16 << 20
+	DefaultTokenCacheTTL              = 30 * time.Second
+
 	defaultPostgresMaxConns       = postgres.DefaultMaxConns
 	defaultPostgresConnectTimeout = postgres.DefaultConnectTimeout
 	defaultPostgresQueryTimeout   = postgres.DefaultTimeout
@@ -399,6 +430,8 @@ const (
 const (
 	MaxAccessTTL = 24 * time.Hour
 	MaxLeeway    = 5 * time.Minute
+	// MaxTokenCacheTTL bounds token_cache.ttl.
+	MaxTokenCacheTTL = 5 * time.Minute
 )
 
 // DefaultIdentityHeaders returns the identity headers used when the config
@@ -434,6 +467,11 @@ func (c *Config) setDefaults(set func(keyPath) bool) {
 	}
 	def(set, keyPath{"forward_auth", "cache_control"}, &c.ForwardAuth.CacheControl, defaultCacheControl)
 	def(set, keyPath{"identity_headers"}, &c.IdentityHeaders, DefaultIdentityHeaders())
+	tc, at := &c.TokenCache, keyPath{"token_cache"}
+	def(set, at.with("enabled"), &tc.Enabled, true)
+	def(set, at.with("max_entries"), &tc.MaxEntries, DefaultTokenCacheMaxEntries)
+	def(set, at.with("max_bytes"), &tc.MaxBytes, DefaultTokenCacheMaxBytes)
+	def(set, at.with("ttl"), &tc.TTL, DefaultTokenCacheTTL)
 	if pg := c.Postgres; pg != nil {
 		at := keyPath{"postgres"}
 		def(set, at.with("max_conns"), &pg.MaxConns, defaultPostgresMaxConns)

@@ -185,3 +185,37 @@ func TestPostgresDefaults(t *testing.T) {
 		t.Errorf("explicit query_timeout 0s: %v", err)
 	}
 }
+
+// TestTokenCacheDefaults: an absent token_cache block gets every default;
+// explicit values (false and zero included) are kept and judged.
+func TestTokenCacheDefaults(t *testing.T) {
+	cfg, err := Parse("tc.yaml", []byte(defaultsBase), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TokenCache{Enabled: true, MaxEntries: DefaultTokenCacheMaxEntries,
+		MaxBytes: DefaultTokenCacheMaxBytes, TTL: DefaultTokenCacheTTL}
+	if cfg.TokenCache != want {
+		t.Errorf("token_cache = %+v, want %+v", cfg.TokenCache, want)
+	}
+	cfg, err = Parse("tc.yaml", []byte(defaultsBase+"token_cache: {enabled: false, ttl: 5m}\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Enabled, want.TTL = false, 5*time.Minute
+	if cfg.TokenCache != want {
+		t.Errorf("token_cache = %+v, want %+v", cfg.TokenCache, want)
+	}
+	for _, tt := range []struct{ yaml, want string }{
+		{"token_cache: {max_entries: 0}\n", "token_cache.max_entries: must be positive"},
+		{"token_cache: {max_entries: -1}\n", "token_cache.max_entries: must be positive"},
+		{"token_cache: {max_bytes: 0}\n", "token_cache.max_bytes: must be positive"},
+		{"token_cache: {ttl: 0s}\n", "token_cache.ttl: must be positive and at most 5m0s"},
+		{"token_cache: {ttl: 6m}\n", "token_cache.ttl: must be positive and at most 5m0s"},
+	} {
+		_, err := Parse("tc.yaml", []byte(defaultsBase+tt.yaml), noEnv)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want %q", tt.yaml, err, tt.want)
+		}
+	}
+}

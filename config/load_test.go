@@ -36,6 +36,8 @@ func goodConfig() *Config {
 		Realm:           "authgate",
 		IdentityHeaders: DefaultIdentityHeaders(),
 		ForwardAuth:     ForwardAuth{CacheControl: "no-store"},
+		TokenCache: TokenCache{Enabled: true, MaxEntries: DefaultTokenCacheMaxEntries,
+			MaxBytes: DefaultTokenCacheMaxBytes, TTL: DefaultTokenCacheTTL},
 		Server: Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 			BodyReadTimeout: 60 * time.Second, MaxHeaderBytes: 64 << 10, ShutdownGrace: 15 * time.Second},
 		Tokens: &Tokens{

@@ -103,6 +103,7 @@ func (c *Config) Validate() error {
 		ps.add(keyPath{"forward_auth", "cache_control"}, "must not contain control characters")
 	}
 	checkHeaderMap(&ps, keyPath{"identity_headers"}, c.IdentityHeaders)
+	c.TokenCache.validate(&ps, keyPath{"token_cache"})
 	if c.Store != "" {
 		checkStore(&ps, keyPath{"store"}, c.Store)
 	}
@@ -517,4 +518,18 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// validate checks the cache bounds; they are judged even when the cache is
+// disabled, so enabling it later needs no other change.
+func (tc TokenCache) validate(ps *problems, at keyPath) {
+	if tc.MaxEntries <= 0 {
+		ps.add(at.with("max_entries"), "must be positive")
+	}
+	if tc.MaxBytes <= 0 {
+		ps.add(at.with("max_bytes"), "must be positive")
+	}
+	if tc.TTL <= 0 || tc.TTL > MaxTokenCacheTTL {
+		ps.add(at.with("ttl"), "must be positive and at most %s", MaxTokenCacheTTL)
+	}
 }
