@@ -167,8 +167,8 @@ type Server struct {
 // the earlier of the token's exp and TTL, and nbf and exp are checked again
 // on every hit. Revocation and route policy are checked on every request,
 // cached or not. The cache belongs to one configuration: a reload starts
-// with an empty one. A key removed from an issuer's JWKS between reloads
-// may still vouch for a token it verified for up to TTL.
+// with an empty one, and a successful fetch of an issuer's JWKS drops
+// every entry verified before it.
 type TokenCache struct {
 	// Enabled turns the cache on. Default true.
 	Enabled bool `yaml:"enabled"`

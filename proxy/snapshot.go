@@ -109,6 +109,13 @@ type Revoker interface {
 	Revoked(id *identity.Identity) bool
 }
 
+// Verifier verifies bearer tokens. *token.Verifier implements it, and so
+// does a *tokencache.Cache in front of one; revocation and route policy
+// are checked after Verify on every request, cached or not.
+type Verifier interface {
+	Verify(raw string) (*identity.Identity, error)
+}
+
 // Settings is everything one configuration gives the request path. The
 // caller builds it (package assemble does, from a config file) and must
 // not change it after NewSnapshot.
@@ -118,7 +125,7 @@ type Settings struct {
 	// Routes in match order.
 	Routes []Route
 	// Verifier verifies bearer tokens; nil when no route authenticates.
-	Verifier *token.Verifier
+	Verifier Verifier
 	// Revocations are consulted for authgate's own tokens. Nil revokes
 	// nothing.
 	Revocations Revoker

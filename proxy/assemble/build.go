@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 
 	"github.com/authgate/authgate/config"
@@ -36,6 +37,7 @@ import (
 	"github.com/authgate/authgate/proxy/policy"
 	"github.com/authgate/authgate/proxy/route"
 	"github.com/authgate/authgate/proxy/token"
+	"github.com/authgate/authgate/proxy/tokencache"
 )
 
 // Snapshot is one configuration assembled.
@@ -118,10 +120,14 @@ func (b *builder) build() (*Snapshot, error) {
 			trusts = append(trusts, is)
 		}
 	}
+	var verifier *token.Verifier
 	if len(trusts) > 0 && len(b.errs) == 0 {
-		if st.Verifier, err = token.NewVerifier(trusts, res.now); err != nil {
+		if verifier, err = token.NewVerifier(trusts, res.now); err != nil {
 			b.fail("issuers: %w", err)
 		}
+	}
+	if verifier != nil {
+		st.Verifier = b.tokenCache(verifier)
 	}
 	if snap.Keys != nil {
 		signing := snap.Keys[0]
@@ -133,8 +139,8 @@ func (b *builder) build() (*Snapshot, error) {
 			b.fail("tokens: %w", err)
 		}
 	}
-	if cfg.Accounts != nil && st.Verifier != nil && snap.Signer != nil {
-		st.Accounts = b.accounts(snap.Signer, st.Verifier, trusted)
+	if cfg.Accounts != nil && verifier != nil && snap.Signer != nil {
+		st.Accounts = b.accounts(snap.Signer, verifier, trusted)
 	}
 	for i := range cfg.Routes {
 		if r, ok := b.route(i); ok {
@@ -295,6 +301,42 @@ func identityHeaders(cfg *config.Config) ([]proxy.IdentityHeader, map[string][]p
 		}
 	}
 	return all, byIssuer
+}
+
+// tokenCache puts the verified-token cache of token_cache in front of v
+// for the request path, or returns v when the cache is disabled. The cache
+// is built with the Verifier, so every snapshot (every reload) starts with
+// an empty one.
+func (b *builder) tokenCache(v *token.Verifier) proxy.Verifier {
+	tc := b.cfg.TokenCache
+	if !tc.Enabled {
+		return v
+	}
+	return tokencache.New(v, tokencache.Options{
+		MaxEntries: tc.MaxEntries,
+		MaxBytes:   tc.MaxBytes,
+		TTL:        tc.TTL,
+		Now:        b.res.now,
+		Record:     b.res.metrics.TokenCache,
+		Generation: keysGeneration(b.sources),
+	})
+}
+
+// keysGeneration returns a count that grows whenever the keys of any of
+// sources change (nil when there are none: own keys are fixed for the
+// snapshot).
+func keysGeneration(sources []*keySource) func() uint64 {
+	if len(sources) == 0 {
+		return nil
+	}
+	sources = slices.Clone(sources)
+	return func() uint64 {
+		var g uint64
+		for _, ks := range sources {
+			g += ks.generation()
+		}
+		return g
+	}
 }
 
 // accounts builds the account endpoints on the shared store, revocations,

@@ -39,9 +39,13 @@ type keySource struct {
 	src  *jwks.Source // nil in Check mode
 	refs int          // guarded by Resources.mu
 
-	prev     atomic.Pointer[keySource] // the source handed over from, until src has keys
-	dropPrev func()                    // gives prev back, once
-	stopped  chan struct{}             // closed by stop
+	prev atomic.Pointer[keySource] // the source handed over from, until src has keys
+	// gen counts the changes of the keys Keyfunc answers with: every
+	// successful fetch, and the hand-over from prev. The verified-token
+	// cache drops what it stored under another count.
+	gen      *atomic.Uint64
+	dropPrev func()        // gives prev back, once
+	stopped  chan struct{} // closed by stop
 	stopOnce sync.Once
 }
 
@@ -53,6 +57,7 @@ var errNotFetched = errors.New("keys are not fetched by a check")
 // The release function gives the reference back; the last one stops the
 // source.
 func (r *Resources) keySource(ic *config.Issuer) (*keySource, func(), error) {
+	gen := new(atomic.Uint64) // the new source's, if one is started
 	cfg := jwks.Config{
 		Name:            ic.Name,
 		Issuer:          ic.Issuer,
@@ -62,6 +67,9 @@ func (r *Resources) keySource(ic *config.Issuer) (*keySource, func(), error) {
 		RefreshInterval: ic.RefreshInterval,
 		Logger:          r.logger,
 		OnFetch: func(result string, at time.Time) {
+			if result == "success" {
+				gen.Add(1)
+			}
 			r.metrics.JWKSRefresh(ic.Name, result, at)
 		},
 	}
@@ -76,7 +84,7 @@ func (r *Resources) keySource(ic *config.Issuer) (*keySource, func(), error) {
 	}
 	ks, ok := r.sources[k]
 	if !ok {
-		ks = &keySource{key: k, stopped: make(chan struct{})}
+		ks = &keySource{key: k, stopped: make(chan struct{}), gen: gen}
 		if r.mode == Serve {
 			src, err := jwks.New(cfg)
 			if err != nil {
@@ -124,6 +132,7 @@ func (ks *keySource) handOver() {
 	select {
 	case <-ks.src.Ready():
 		ks.prev.Store(nil)
+		ks.gen.Add(1)
 	case <-ks.stopped:
 	}
 	ks.dropPrev()
@@ -150,6 +159,9 @@ func (ks *keySource) Keyfunc(t *jwt.Token) (any, error) {
 	}
 	return ks.src.Keyfunc(t)
 }
+
+// generation returns the count of key changes (see gen).
+func (ks *keySource) generation() uint64 { return ks.gen.Load() }
 
 // hasKeys reports whether the source's own first keys have arrived.
 func (ks *keySource) hasKeys() bool {

@@ -33,6 +33,7 @@ func registeredFamilies(t *testing.T) map[string]dto.MetricType {
 	m.LoginThrottled("ip")
 	m.JWKSRefresh("i", "success", time.Now())
 	m.ConfigReload("success", "h")
+	m.TokenCache("hit")
 	fams, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +120,8 @@ type panel struct {
 
 func TestDeployFilesReferenceRegisteredMetrics(t *testing.T) {
 	fams := registeredFamilies(t)
-	if len(fams) != 14 {
-		t.Errorf("registered %d authgate families, want 14: %v", len(fams), fams)
+	if len(fams) != 15 {
+		t.Errorf("registered %d authgate families, want 15: %v", len(fams), fams)
 	}
 
 	loadJSON := func(path string) any {

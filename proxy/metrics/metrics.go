@@ -50,6 +50,7 @@ type Metrics struct {
 	configReloads   *prometheus.CounterVec
 	configInfo      *prometheus.GaugeVec
 	configLastOK    prometheus.Gauge
+	tokenCache      *prometheus.CounterVec
 
 	mu         sync.Mutex // guards configHash and the configInfo swap
 	configHash string
@@ -131,6 +132,10 @@ func New(version, commit string) *Metrics {
 		Namespace: namespace, Subsystem: "config", Name: "last_reload_success_timestamp_seconds",
 		Help: "Unix time of the last successful configuration reload.",
 	})
+	m.tokenCache = f.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "token_cache", Name: "total",
+		Help: "Verified-token cache lookups and evictions, by result (hit|miss|eviction).",
+	}, []string{"result"})
 	return m
 }
 
@@ -260,6 +265,15 @@ func (m *Metrics) ConfigReload(result, hash string) {
 	m.configLastOK.Set(unixSeconds(time.Now()))
 }
 
+// TokenCache increments authgate_token_cache_total{result}; result is
+// hit|miss|eviction, anything else is "other".
+func (m *Metrics) TokenCache(result string) {
+	if m == nil {
+		return
+	}
+	m.tokenCache.WithLabelValues(fold(result, tokenCacheResults)).Inc()
+}
+
 func unixSeconds(t time.Time) float64 {
 	return float64(t.UnixNano()) / 1e9
 }
@@ -275,14 +289,15 @@ func newSet(vals ...string) set {
 }
 
 var (
-	methods        = newSet("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-	decisions      = newSet("allow", "deny")
-	reasons        = reasonSet()
-	upstreamKinds  = newSet("error", "timeout")
-	accountOps     = newSet("login", "signup", "refresh", "logout")
-	accountResults = newSet("success", "failure", "throttled", "unavailable", "reuse")
-	throttleScopes = newSet("account_ip", "account", "ip")
-	outcomes       = newSet("success", "failure")
+	methods           = newSet("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+	decisions         = newSet("allow", "deny")
+	reasons           = reasonSet()
+	upstreamKinds     = newSet("error", "timeout")
+	accountOps        = newSet("login", "signup", "refresh", "logout")
+	accountResults    = newSet("success", "failure", "throttled", "unavailable", "reuse")
+	throttleScopes    = newSet("account_ip", "account", "ip")
+	outcomes          = newSet("success", "failure")
+	tokenCacheResults = newSet("hit", "miss", "eviction")
 )
 
 // reasonSet is respond's closed set of reasons.

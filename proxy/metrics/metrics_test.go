@@ -190,6 +190,12 @@ func TestScrapeValues(t *testing.T) {
 	m.JWKSRefresh("corp", "failure", okAt.Add(time.Hour))
 	m.JWKSRefresh("partner", "failure", okAt)
 
+	m.TokenCache("hit")
+	m.TokenCache("hit")
+	m.TokenCache("miss")
+	m.TokenCache("eviction")
+	m.TokenCache("eyJhbGciOi")
+
 	before := time.Now()
 	m.ConfigReload("success", "hash-one")
 	m.ConfigReload("failure", "hash-bad")
@@ -243,6 +249,11 @@ func TestScrapeValues(t *testing.T) {
 		{"authgate_jwks_refreshes_total", L{"issuer": "partner", "result": "failure"}, 1},
 		{"authgate_jwks_last_success_timestamp_seconds", L{"issuer": "corp"}, 1_700_000_000.5},
 
+		{"authgate_token_cache_total", L{"result": "hit"}, 2},
+		{"authgate_token_cache_total", L{"result": "miss"}, 1},
+		{"authgate_token_cache_total", L{"result": "eviction"}, 1},
+		{"authgate_token_cache_total", L{"result": "other"}, 1},
+
 		{"authgate_config_reloads_total", L{"result": "success"}, 3},
 		{"authgate_config_reloads_total", L{"result": "failure"}, 1},
 		{"authgate_config_info", L{"hash": "hash-two"}, 1},
@@ -268,6 +279,7 @@ func TestScrapeValues(t *testing.T) {
 		"authgate_upstream_errors_total":               3,
 		"authgate_account_operations_total":            7,
 		"authgate_login_throttled_total":               3,
+		"authgate_token_cache_total":                   4,
 		"authgate_jwks_last_success_timestamp_seconds": 1, // partner never succeeded
 		"authgate_config_info":                         1, // hash-one was deleted
 		"authgate_build_info":                          1,
@@ -461,6 +473,7 @@ func TestNilMetrics(t *testing.T) {
 		{"LoginThrottled", func() { m.LoginThrottled("ip") }},
 		{"JWKSRefresh", func() { m.JWKSRefresh("corp", "success", time.Now()) }},
 		{"ConfigReload", func() { m.ConfigReload("success", "h") }},
+		{"TokenCache", func() { m.TokenCache("hit") }},
 		{"Registry", func() {
 			if m.Registry() != nil {
 				t.Error("nil Metrics has a registry")

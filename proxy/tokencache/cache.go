@@ -19,8 +19,9 @@
 //
 // A Cache belongs to one configuration snapshot: a reload (keys or issuer
 // settings changed) builds a new Verifier and a new, empty Cache. Within a
-// snapshot, a key that disappears from an issuer's JWKS may still vouch for
-// a token it verified for up to TTL.
+// snapshot, the keys of external issuers change as their JWKS is fetched
+// again: Options.Generation lets the cache drop every entry verified
+// before such a change.
 //
 // The cache is bounded in entries and in bytes; when either bound is
 // reached the least recently used entries are evicted. It is split into
@@ -79,6 +80,11 @@ type Options struct {
 	// Record, when set, is called with Hit, Miss or Eviction (one call per
 	// evicted entry).
 	Record func(result string)
+	// Generation, when set, returns a count that grows whenever the keys
+	// the Verifier uses change (a JWKS refresh, a key source handed over).
+	// An entry stored under another count is not served, so a key that
+	// disappears stops vouching for cached tokens at once.
+	Generation func() uint64
 }
 
 // Cache is a Verifier that remembers successful verifications of another.
@@ -88,6 +94,7 @@ type Cache struct {
 	ttl    time.Duration
 	now    func() time.Time
 	record func(string)
+	gen    func() uint64
 	shards []shard
 }
 
@@ -106,6 +113,7 @@ type entry struct {
 	notBefore  time.Time // zero when the token has no nbf
 	until      time.Time // the earlier of exp and stored + TTL
 	size       int64
+	gen        uint64 // Options.Generation when verified
 	prev, next *entry
 }
 
@@ -129,7 +137,7 @@ func New(v Verifier, o Options) *Cache {
 	if o.MaxEntries < 64*maxShards || o.MaxBytes < 64*maxShards*(EntryOverhead+1024) {
 		n = 1
 	}
-	c := &Cache{v: v, ttl: o.TTL, now: o.Now, record: o.Record, shards: make([]shard, n)}
+	c := &Cache{v: v, ttl: o.TTL, now: o.Now, record: o.Record, gen: o.Generation, shards: make([]shard, n)}
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.m = make(map[[sha256.Size]byte]*entry)
@@ -146,9 +154,10 @@ func (c *Cache) Verify(raw string) (*identity.Identity, error) {
 	key := sha256.Sum256([]byte(raw))
 	s := &c.shards[int(key[0])%len(c.shards)]
 	now := c.now()
+	gen := c.generation()
 	s.mu.Lock()
 	if e := s.m[key]; e != nil {
-		if now.Before(e.until) && !now.Before(e.notBefore) {
+		if now.Before(e.until) && !now.Before(e.notBefore) && e.gen == gen {
 			s.toFront(e)
 			id := e.id
 			s.mu.Unlock()
@@ -164,13 +173,24 @@ func (c *Cache) Verify(raw string) (*identity.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.store(s, key, int64(len(raw)), id, c.now())
+	// Keys that changed during the verification may be either the old or
+	// the new ones: keep nothing.
+	if c.generation() == gen {
+		c.store(s, key, int64(len(raw)), id, c.now(), gen)
+	}
 	return id, nil
+}
+
+func (c *Cache) generation() uint64 {
+	if c.gen == nil {
+		return 0
+	}
+	return c.gen()
 }
 
 // store keeps id unless it cannot be served at now (not yet valid, or no
 // exp) or is larger than the shard.
-func (c *Cache) store(s *shard, key [sha256.Size]byte, tokenLen int64, id *identity.Identity, now time.Time) {
+func (c *Cache) store(s *shard, key [sha256.Size]byte, tokenLen int64, id *identity.Identity, now time.Time, gen uint64) {
 	nbf, ok := notBefore(id)
 	if !ok || now.Before(nbf) || id.ExpiresAt.IsZero() || !now.Before(id.ExpiresAt) {
 		return
@@ -183,7 +203,7 @@ func (c *Cache) store(s *shard, key [sha256.Size]byte, tokenLen int64, id *ident
 	if id.ExpiresAt.Before(until) {
 		until = id.ExpiresAt
 	}
-	e := &entry{key: key, id: id, notBefore: nbf, until: until, size: size}
+	e := &entry{key: key, id: id, notBefore: nbf, until: until, size: size, gen: gen}
 	evicted := 0
 	s.mu.Lock()
 	if old := s.m[key]; old != nil {

@@ -244,18 +244,18 @@ func TestLifetime(t *testing.T) {
 		{name: "ttl expired is verified again", edits: func(time.Time) map[string]any { return nil },
 			ttl: 30 * time.Second, advance: 31 * time.Second, wantInner: true},
 		{name: "exp passed since cached is refused",
-			edits:   func(now time.Time) map[string]any { return map[string]any{"exp": now.Add(10 * time.Second).Unix()} },
-			ttl:     time.Minute, advance: 10*time.Second + leeway + time.Second, wantErr: true, wantInner: true},
+			edits: func(now time.Time) map[string]any { return map[string]any{"exp": now.Add(10 * time.Second).Unix()} },
+			ttl:   time.Minute, advance: 10*time.Second + leeway + time.Second, wantErr: true, wantInner: true},
 		{name: "exp passed within leeway is verified again, not served",
-			edits:   func(now time.Time) map[string]any { return map[string]any{"exp": now.Add(10 * time.Second).Unix()} },
-			ttl:     time.Minute, advance: 11 * time.Second, wantInner: true},
+			edits: func(now time.Time) map[string]any { return map[string]any{"exp": now.Add(10 * time.Second).Unix()} },
+			ttl:   time.Minute, advance: 11 * time.Second, wantInner: true},
 		{name: "nbf in the future is not served",
 			edits: func(now time.Time) map[string]any {
 				return map[string]any{"nbf": now.Add(20 * time.Second).Unix(), "iat": now.Unix()}
 			},
 			advance: time.Second, wantInner: true},
 		{name: "nbf passed is served",
-			edits: func(now time.Time) map[string]any { return map[string]any{"nbf": now.Add(-time.Second).Unix()} },
+			edits:   func(now time.Time) map[string]any { return map[string]any{"nbf": now.Add(-time.Second).Unix()} },
 			advance: time.Second},
 	}
 	for _, tt := range tests {
@@ -436,5 +436,30 @@ func BenchmarkVerifyCached(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestGenerationChangeDropsEntries: once the keys change (the generation
+// grows), a cached token is verified again, and refused when its key went.
+func TestGenerationChangeDropsEntries(t *testing.T) {
+	var gen atomic.Uint64
+	f := newFixture(t, keys.EdDSA, tokencache.Options{Generation: gen.Load})
+	raw := f.sign(t, nil)
+	f.mustVerify(t, raw)
+	if f.mustVerify(t, raw) {
+		t.Fatal("not cached")
+	}
+	f.src.set(testKey(t, keys.ES256)) // the EdDSA key was removed
+	gen.Add(1)
+	if _, err := f.cache.Verify(raw); err == nil {
+		t.Fatal("token of a removed key served after the keys changed")
+	}
+	f.src.set(f.key)
+	gen.Add(1)
+	if !f.mustVerify(t, raw) {
+		t.Fatal("first Verify after a key change did not reach the Verifier")
+	}
+	if f.mustVerify(t, raw) {
+		t.Error("not cached again under the new generation")
 	}
 }
