@@ -120,9 +120,11 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 		probe = http.Header{"Authorization": {"Bearer " + toks[0]}}
 	}
 
-	base := &target{name: "baseline", url: "http://" + mustAddr(h) + targetPath}
-	baseAddr := strings.TrimPrefix(strings.TrimSuffix(base.url, targetPath), "http://")
-	base.args = common
+	baseAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	base := &target{name: "baseline", url: "http://" + baseAddr + targetPath, args: common}
 	base.cmd, err = h.ps.start(h.o.proxyCPUs, h.log, h.self, "-baseline-serve", baseAddr, "-upstream", h.upstream)
 	if err != nil {
 		return nil, err
@@ -200,16 +202,6 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 		rows = append(rows, r)
 	}
 	return rows, nil
-}
-
-// mustAddr picks a free loopback address for the baseline (panics never:
-// an error falls back to one the listen will then report).
-func mustAddr(h *harness) string {
-	a, err := freeAddr()
-	if err != nil {
-		return "127.0.0.1:1"
-	}
-	return a
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
