@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,6 +34,9 @@ type benchCase struct {
 	tokens tokenMode
 	verify bool // authgate is asked at /auth/verify (nginx dialect)
 	routes int  // routes in the table; the request matches the last
+	// external: tokens come from an external issuer whose keys authgate
+	// fetches from a JWKS the harness serves on loopback.
+	external bool
 }
 
 func allCases() []benchCase {
@@ -44,6 +49,7 @@ func allCases() []benchCase {
 		{name: "new token per request, RS256", alg: "RS256", auth: "required", tokens: newToken, routes: 1},
 		{name: "/auth/verify, EdDSA reused", alg: "EdDSA", auth: "required", tokens: reusedToken, verify: true, routes: 1},
 		{name: "100 routes, auth: none", alg: "EdDSA", auth: "none", routes: 100},
+		{name: "external issuer (JWKS), RS256", alg: "RS256", auth: "required", tokens: reusedToken, routes: 1, external: true},
 	}
 }
 
@@ -86,7 +92,14 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfgPath, err := h.writeConfig(cdir, c, agAddr, adminAddr)
+	var idp *externalIdP
+	if c.external {
+		if idp, err = startIdP(c.alg); err != nil {
+			return nil, err
+		}
+		defer idp.close()
+	}
+	cfgPath, err := h.writeConfig(cdir, c, agAddr, adminAddr, idp)
 	if err != nil {
 		return nil, err
 	}
@@ -96,15 +109,30 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 	var probe http.Header
 	switch c.tokens {
 	case reusedToken:
+		var tok string
+		if idp != nil {
+			toks, err := mintTokens(idp.key, idpIssuer, idpAudience, 1)
+			if err != nil {
+				return nil, err
+			}
+			tok = toks[0]
+			common = append(common, "-H", "Authorization: Bearer "+tok)
+			probe = http.Header{"Authorization": {"Bearer " + tok}}
+			break
+		}
 		out, err := exec.CommandContext(ctx, filepath.Join(h.dir, "authgate"), "token", "-config", cfgPath, "-sub", "bench-user", "-ttl", "6h").Output()
 		if err != nil {
 			return nil, fmt.Errorf("authgate token: %w", err)
 		}
-		tok := strings.TrimSpace(string(out))
+		tok = strings.TrimSpace(string(out))
 		common = append(common, "-H", "Authorization: Bearer "+tok)
 		probe = http.Header{"Authorization": {"Bearer " + tok}}
 	case newToken:
-		toks, err := mintTokens(filepath.Join(cdir, "signing-key.pem"), issuer, audience, h.o.tokens)
+		k, err := keys.LoadFile(filepath.Join(cdir, "signing-key.pem"))
+		if err != nil {
+			return nil, err
+		}
+		toks, err := mintTokens(k, issuer, audience, h.o.tokens)
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +267,7 @@ end
 }
 
 // writeConfig writes the authgate config (and its signing key) for c.
-func (h *harness) writeConfig(dir string, c benchCase, listen, admin string) (string, error) {
+func (h *harness) writeConfig(dir string, c benchCase, listen, admin string, idp *externalIdP) (string, error) {
 	key := filepath.Join(dir, "signing-key.pem")
 	if out, err := exec.Command(filepath.Join(h.dir, "authgate"), "keys", "generate", "-alg", c.alg, "-out", key).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("authgate keys generate: %w: %s", err, out)
@@ -249,6 +277,10 @@ func (h *harness) writeConfig(dir string, c benchCase, listen, admin string) (st
 	fmt.Fprintf(&b, "tokens:\n  issuer: %s\n  audience: %s\n  signing_key: %s\n", issuer, audience, key)
 	if c.verify {
 		b.WriteString("forward_auth: {}\n")
+	}
+	if idp != nil {
+		fmt.Fprintf(&b, "issuers:\n  - name: ext\n    issuer: %s\n    jwks_url: %s\n    audience: %s\n    algorithms: [%s]\n",
+			idpIssuer, idp.url, idpAudience, c.alg)
 	}
 	b.WriteString("identity_headers:\n  X-Auth-Subject: sub\nroutes:\n")
 	for i := 0; i < c.routes-1; i++ {
@@ -262,11 +294,8 @@ func (h *harness) writeConfig(dir string, c benchCase, listen, admin string) (st
 // mintTokens signs n access tokens for distinct subjects with the key file,
 // with the claims and header `authgate token` gives them (iss, aud, sub, iat,
 // exp, jti; typ at+jwt, kid), without a process per token.
-func mintTokens(keyFile, issuer, audience string, n int) ([]string, error) {
-	k, err := keys.LoadFile(keyFile)
-	if err != nil {
-		return nil, err
-	}
+func mintTokens(k *keys.Key, issuer, audience string, n int) ([]string, error) {
+	var err error
 	now := time.Now().Truncate(time.Second)
 	toks := make([]string, n)
 	for i := range toks {
@@ -282,3 +311,44 @@ func mintTokens(keyFile, issuer, audience string, n int) ([]string, error) {
 	}
 	return toks, nil
 }
+
+const (
+	idpIssuer   = "http://loadtest-idp"
+	idpAudience = "api"
+)
+
+// externalIdP serves the public key of an external issuer as a JWKS.
+type externalIdP struct {
+	key *keys.Key
+	url string
+	srv *http.Server
+}
+
+func startIdP(alg string) (*externalIdP, error) {
+	k, err := keys.Generate(alg)
+	if err != nil {
+		return nil, err
+	}
+	jwk, ok := k.PublicJWK()
+	if !ok {
+		return nil, fmt.Errorf("no public JWK for %s", alg)
+	}
+	body, err := json.Marshal(keys.JWKS{Keys: []keys.JWK{jwk}})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return &externalIdP{key: k, url: "http://" + ln.Addr().String() + "/jwks", srv: srv}, nil
+}
+
+func (p *externalIdP) close() { _ = p.srv.Close() }

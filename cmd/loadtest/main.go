@@ -187,15 +187,15 @@ type row struct {
 func printTable(w io.Writer, o options, rows []row) {
 	fmt.Fprintf(w, "\n%d rounds x %s, %d connections, %d wrk thread(s); proxy on CPU %s, wrk + upstream on CPU %s; medians over rounds\n\n",
 		o.rounds, o.duration, o.connections, o.threads, o.proxyCPUs, o.loadCPUs)
-	fmt.Fprintf(w, "| %-28s | %-8s | %8s | %6s | %6s | %10s | %11s | %10s | %6s |\n",
+	fmt.Fprintf(w, "| %-30s | %-8s | %8s | %6s | %6s | %10s | %11s | %10s | %6s |\n",
 		"case", "proxy", "req/s", "p50 ms", "p99 ms", "CPU µs/req", "peak RSS MB", "× baseline", "errors")
-	fmt.Fprintln(w, "|------------------------------|----------|---------:|-------:|-------:|-----------:|------------:|-----------:|-------:|")
+	fmt.Fprintln(w, "|--------------------------------|----------|---------:|-------:|-------:|-----------:|------------:|-----------:|-------:|")
 	for _, r := range rows {
 		rat := "—"
 		if !math.IsNaN(r.ratio) {
 			rat = fmt.Sprintf("%.2f", r.ratio)
 		}
-		fmt.Fprintf(w, "| %-28s | %-8s | %8.0f | %6.2f | %6.2f | %10.1f | %11.1f | %10s | %6d |\n",
+		fmt.Fprintf(w, "| %-30s | %-8s | %8.0f | %6.2f | %6.2f | %10.1f | %11.1f | %10s | %6d |\n",
 			r.caseName, r.target, r.rps, r.p50, r.p99, r.cpuPerReq, float64(r.rss)/(1<<20), rat, r.errors)
 	}
 }
