@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build demo test bench load soak fuzz check clean
+.PHONY: all build demo test bench load loadtest soak fuzz check clean
 
 all: build
 
@@ -36,6 +36,14 @@ bench:
 load:
 	$(GO) test -run='^$$' -bench='^BenchmarkServer(Login|Refresh)' -benchtime=400x ./cmd/authgate
 	$(GO) test -run='^$$' -bench='^BenchmarkServerRevocationPropagation' -benchtime=20x ./cmd/authgate
+
+# authgate side by side with a bare httputil.ReverseProxy under wrk (see
+# BENCHMARKS.md); needs wrk and taskset. LOADTEST_FLAGS, e.g.
+# "-rounds 3 -duration 5s -cases EdDSA".
+LOADTEST_FLAGS ?=
+loadtest:
+	$(GO) build -o $(BIN)/loadtest ./cmd/loadtest
+	$(BIN)/loadtest $(LOADTEST_FLAGS)
 
 # Mixed traffic with faults against a real process for SOAK (10 minutes by
 # default): no unexpected 5xx, no lost writes, flat memory and goroutines.
