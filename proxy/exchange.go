@@ -32,6 +32,29 @@ type exchange struct {
 	bodyTimedOut atomic.Bool
 	status       int
 	bytes        int64
+
+	// requestIDIn and requestIDOut back the X-Request-Id values set on the
+	// request and on the answer, so that setting them allocates nothing.
+	// Each is its own one-element array: a header slice is never shared.
+	requestIDIn, requestIDOut [1]string
+	// headerBuf backs headers for the default identity headers and an
+	// identity token.
+	headerBuf [5]identityHeaderVal
+}
+
+// exchangeWriter is an exchange and the recorder of its answer, allocated
+// together.
+type exchangeWriter struct {
+	ex  exchange
+	rec recorder
+}
+
+// newExchange returns the exchange of a request that starts now, and w
+// wrapped in its recorder.
+func newExchange(w http.ResponseWriter, requestID string) (*exchange, *recorder) {
+	ew := &exchangeWriter{ex: exchange{start: time.Now(), requestID: requestID}}
+	ew.rec = recorder{ResponseWriter: w, ex: &ew.ex}
+	return &ew.ex, &ew.rec
 }
 
 type exchangeKey struct{}
