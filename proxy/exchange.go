@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -37,6 +38,9 @@ type exchange struct {
 	// request and on the answer, so that setting them allocates nothing.
 	// Each is its own one-element array: a header slice is never shared.
 	requestIDIn, requestIDOut [1]string
+	// ctx is the request's context with the exchange in it, for the
+	// reverse proxy.
+	ctx exchangeContext
 	// headerBuf backs headers for the default identity headers and an
 	// identity token.
 	headerBuf [5]identityHeaderVal
@@ -58,6 +62,27 @@ func newExchange(w http.ResponseWriter, requestID string) (*exchange, *recorder)
 }
 
 type exchangeKey struct{}
+
+// exchangeContext is a request context that holds an exchange under
+// exchangeKey: context.WithValue without an allocation of its own.
+// Everything else is its parent's.
+type exchangeContext struct {
+	context.Context
+	ex *exchange
+}
+
+func (c *exchangeContext) Value(key any) any {
+	if _, ok := key.(exchangeKey); ok {
+		return c.ex
+	}
+	return c.Context.Value(key)
+}
+
+// withExchange returns r with ex in its context, for exchangeOf.
+func (ex *exchange) withExchange(r *http.Request) *http.Request {
+	ex.ctx = exchangeContext{Context: r.Context(), ex: ex}
+	return r.WithContext(&ex.ctx)
+}
 
 // exchangeOf returns the exchange of a request on its way upstream.
 func exchangeOf(r *http.Request) *exchange {

@@ -126,7 +126,7 @@ func (s *Snapshot) serve(w http.ResponseWriter, r *http.Request, ex *exchange) {
 	if rr == nil {
 		return
 	}
-	rr.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+	rr.proxy.ServeHTTP(w, ex.withExchange(r))
 }
 
 var _ http.Handler = (*Gateway)(nil)
