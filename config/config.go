@@ -374,6 +374,11 @@ type Route struct {
 	// Timeout bounds the wait for the upstream's response headers
 	// (answered 504 when exceeded). Default 30s; it must be positive.
 	Timeout time.Duration `yaml:"timeout"`
+	// UpstreamMaxIdleConns is how many idle connections to each upstream
+	// host are kept for reuse: enough for the concurrency the route
+	// serves, or requests beyond it open new connections. Default 256; it
+	// must be between 1 and 10000.
+	UpstreamMaxIdleConns int `yaml:"upstream_max_idle_conns"`
 }
 
 // Defaults. They are applied by setDefaults and nowhere else, and only to
@@ -387,6 +392,9 @@ const (
 	DefaultAccessTTL   = 15 * time.Minute
 	DefaultLeeway      = 30 * time.Second
 	DefaultTimeout     = 30 * time.Second
+
+	DefaultUpstreamMaxIdleConns = 256
+	maxUpstreamMaxIdleConns     = 10000
 
 	DefaultRefreshInterval = jwks.DefaultRefreshInterval
 
@@ -503,6 +511,7 @@ func (c *Config) setDefaults(set func(keyPath) bool) {
 	}
 	for i := range c.Routes {
 		def(set, keyPath{"routes", i, "timeout"}, &c.Routes[i].Timeout, DefaultTimeout)
+		def(set, keyPath{"routes", i, "upstream_max_idle_conns"}, &c.Routes[i].UpstreamMaxIdleConns, DefaultUpstreamMaxIdleConns)
 	}
 }
 

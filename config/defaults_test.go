@@ -80,11 +80,15 @@ func TestDefaultsOnlyForAbsentKeys(t *testing.T) {
 		{"empty scopes_claim is scope or scp", "  - name: corp", `    scopes_claim: ""`, func(c *Config) bool {
 			return c.Issuers[0].ScopesClaim == "" && c.Issuers[0].SubjectClaim == "sub" && c.Issuers[0].RolesClaim == "roles"
 		}, "", ""},
+		{"absent upstream_max_idle_conns is the default", "", "", func(c *Config) bool {
+			return c.Routes[0].UpstreamMaxIdleConns == DefaultUpstreamMaxIdleConns
+		}, "", ""},
 		{"explicit value kept", "  - name: corp", "    refresh_interval: 1h", func(c *Config) bool {
 			return c.Issuers[0].RefreshInterval == time.Hour
 		}, "", ""},
 
 		{"route timeout 0s", "    path: /todos", "    timeout: 0s", nil, "routes[0].timeout", "must be positive"},
+		{"upstream_max_idle_conns 0", "    path: /todos", "    upstream_max_idle_conns: 0", nil, "routes[0].upstream_max_idle_conns", "between 1 and 10000"},
 		{"refresh_interval 0s", "  - name: corp", "    refresh_interval: 0s", nil, "issuers[0].refresh_interval", "between 30s and 24h"},
 		{"access_ttl 0s", "tokens:", "  access_ttl: 0s", nil, "tokens.access_ttl", "between 1s"},
 		{"read_header_timeout 0s", "", "server: {read_header_timeout: 0s}", nil, "server.read_header_timeout", "must be positive"},

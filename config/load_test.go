@@ -48,8 +48,8 @@ func goodConfig() *Config {
 			SigningKey: "keys/signing.pem",
 		},
 		Routes: []Route{
-			{Name: "todos", Path: "/todos", Upstream: "http://127.0.0.1:9000", Auth: AuthRequired, Timeout: 30 * time.Second},
-			{Name: "public", Path: "/public", Upstream: "http://127.0.0.1:9001", Auth: AuthNone, Timeout: 30 * time.Second},
+			{Name: "todos", Path: "/todos", Upstream: "http://127.0.0.1:9000", Auth: AuthRequired, Timeout: 30 * time.Second, UpstreamMaxIdleConns: DefaultUpstreamMaxIdleConns},
+			{Name: "public", Path: "/public", Upstream: "http://127.0.0.1:9001", Auth: AuthNone, Timeout: 30 * time.Second, UpstreamMaxIdleConns: DefaultUpstreamMaxIdleConns},
 		},
 	}
 }
@@ -94,6 +94,7 @@ identity_headers:
     forward_authorization: true
     case_insensitive: true
     timeout: 5s
+    upstream_max_idle_conns: 1000
 `, 1), func(c *Config) {
 			r := &c.Routes[1]
 			r.Auth = AuthRequired
@@ -107,6 +108,7 @@ identity_headers:
 			r.ForwardAuthorization = true
 			r.CaseInsensitive = true
 			r.Timeout = 5 * time.Second
+			r.UpstreamMaxIdleConns = 1000
 		}},
 		{"accounts defaults", goodYAML + "store: sqlite:data/authgate.db\naccounts: {}\n", func(c *Config) {
 			c.Store = "sqlite:data/authgate.db"

@@ -427,6 +427,9 @@ func (r *Route) validate(ps *problems, at keyPath) {
 	if r.Timeout <= 0 {
 		ps.add(at.with("timeout"), "must be positive")
 	}
+	if r.UpstreamMaxIdleConns < 1 || r.UpstreamMaxIdleConns > maxUpstreamMaxIdleConns {
+		ps.add(at.with("upstream_max_idle_conns"), "must be between 1 and %d", maxUpstreamMaxIdleConns)
+	}
 }
 
 // checkPrefix reports whether p is a valid route path prefix, as the route

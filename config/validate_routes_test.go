@@ -99,6 +99,9 @@ func TestValidateRoutes(t *testing.T) {
 		{"strip_prefix not canonical", strip("/api//todos"), one("routes[0].strip_prefix", "is not canonical")},
 		{"timeout zero", r0(func(r *Route) { r.Timeout = 0 }), one("routes[0].timeout", "must be positive")},
 		{"timeout negative", r0(func(r *Route) { r.Timeout = -time.Second }), one("routes[0].timeout", "must be positive")},
+		{"upstream_max_idle_conns negative", r0(func(r *Route) { r.UpstreamMaxIdleConns = -1 }), one("routes[0].upstream_max_idle_conns", "between 1 and 10000")},
+		{"upstream_max_idle_conns too many", r0(func(r *Route) { r.UpstreamMaxIdleConns = 10001 }), one("routes[0].upstream_max_idle_conns", "between 1 and 10000")},
+		{"upstream_max_idle_conns 10000", r0(func(r *Route) { r.UpstreamMaxIdleConns = 10000 }), nil},
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/authgate/authgate/proxy/headers"
@@ -40,7 +39,7 @@ func (s *Snapshot) admit(w http.ResponseWriter, h http.Header, host, method stri
 	ex.route = rr.Name
 	var err error
 	if ex.id, err = s.authenticate(h, rr); err == nil && ex.id != nil {
-		ex.headers, err = s.identityHeaders(ex.id, rr)
+		ex.headers, err = s.identityHeaders(ex.headerBuf[:], ex.id, rr)
 	}
 	if err != nil {
 		ex.reason = respond.Deny(w, s.Realm, err).Reason
@@ -83,37 +82,26 @@ func (s *Snapshot) authenticate(h http.Header, rr *gatewayRoute) (*identity.Iden
 // A claim that would not be a safe header value (CR, LF, control
 // characters), or a list with an item that contains the list separator,
 // fails the request rather than being forwarded.
-func (s *Snapshot) identityHeaders(id *identity.Identity, rr *gatewayRoute) ([]identityHeaderVal, error) {
-	hs := s.IdentityHeaders
-	if extra := s.IssuerHeaders[id.Issuer]; len(extra) > 0 {
-		hs = slices.Concat(hs, extra)
+//
+// The headers are appended to dst[:0] when they fit in it.
+func (s *Snapshot) identityHeaders(dst []identityHeaderVal, id *identity.Identity, rr *gatewayRoute) (_ []identityHeaderVal, err error) {
+	extra := s.IssuerHeaders[id.Issuer]
+	n := len(s.IdentityHeaders) + len(extra) + 1
+	var out []identityHeaderVal
+	if n <= len(dst) {
+		out = dst[:0]
+	} else {
+		out = make([]identityHeaderVal, 0, n)
 	}
-	out := make([]identityHeaderVal, 0, len(hs)+1)
-	for _, h := range hs {
-		var v string
-		var ok bool
-		switch h.Claim {
-		case "sub": // the issuer's subject claim
-			v, ok = id.Subject, true
-		case "roles": // the issuer's roles claim
-			var err error
-			if v, err = identity.JoinList(id.Roles); err != nil {
-				return nil, fmt.Errorf("%w: claim %s: %w", token.ErrInvalid, h.Claim, err)
-			}
-			ok = true
-		default:
-			var err error
-			if v, ok, err = id.ClaimHeader(h.Claim); err != nil {
-				return nil, fmt.Errorf("%w: claim %s: %w", token.ErrInvalid, h.Claim, err)
-			}
+	for _, h := range s.IdentityHeaders {
+		if out, err = s.identityHeader(out, id, h); err != nil {
+			return nil, err
 		}
-		if !ok || v == "" || !mayForwardClaim(id, h.Claim) {
-			continue
+	}
+	for _, h := range extra {
+		if out, err = s.identityHeader(out, id, h); err != nil {
+			return nil, err
 		}
-		if !headers.ValidValue(v) {
-			return nil, fmt.Errorf("%w: claim %s is not a valid header value", token.ErrInvalid, h.Claim)
-		}
-		out = append(out, identityHeaderVal{name: h.Name, value: v})
 	}
 	if rr.IdentityToken {
 		tok, err := s.identityToken(id, rr.Name)
@@ -123,6 +111,35 @@ func (s *Snapshot) identityHeaders(id *identity.Identity, rr *gatewayRoute) ([]i
 		out = append(out, identityHeaderVal{name: identityTokenHeader, value: tok})
 	}
 	return out, nil
+}
+
+// identityHeader appends header h of id to out, unless id lacks the claim
+// or may not forward it.
+func (s *Snapshot) identityHeader(out []identityHeaderVal, id *identity.Identity, h IdentityHeader) ([]identityHeaderVal, error) {
+	var v string
+	var ok bool
+	switch h.Claim {
+	case "sub": // the issuer's subject claim
+		v, ok = id.Subject, true
+	case "roles": // the issuer's roles claim
+		var err error
+		if v, err = identity.JoinList(id.Roles); err != nil {
+			return nil, fmt.Errorf("%w: claim %s: %w", token.ErrInvalid, h.Claim, err)
+		}
+		ok = true
+	default:
+		var err error
+		if v, ok, err = id.ClaimHeader(h.Claim); err != nil {
+			return nil, fmt.Errorf("%w: claim %s: %w", token.ErrInvalid, h.Claim, err)
+		}
+	}
+	if !ok || v == "" || !mayForwardClaim(id, h.Claim) {
+		return out, nil
+	}
+	if !headers.ValidValue(v) {
+		return nil, fmt.Errorf("%w: claim %s is not a valid header value", token.ErrInvalid, h.Claim)
+	}
+	return append(out, identityHeaderVal{name: h.Name, value: v}), nil
 }
 
 // mayForwardClaim reports whether claim of id may reach an upstream as

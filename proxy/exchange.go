@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -32,9 +33,56 @@ type exchange struct {
 	bodyTimedOut atomic.Bool
 	status       int
 	bytes        int64
+
+	// requestIDIn and requestIDOut back the X-Request-Id values set on the
+	// request and on the answer, so that setting them allocates nothing.
+	// Each is its own one-element array: a header slice is never shared.
+	requestIDIn, requestIDOut [1]string
+	// ctx is the request's context with the exchange in it, for the
+	// reverse proxy.
+	ctx exchangeContext
+	// headerBuf backs headers for the default identity headers and an
+	// identity token.
+	headerBuf [5]identityHeaderVal
+}
+
+// exchangeWriter is an exchange and the recorder of its answer, allocated
+// together.
+type exchangeWriter struct {
+	ex  exchange
+	rec recorder
+}
+
+// newExchange returns the exchange of a request that starts now, and w
+// wrapped in its recorder.
+func newExchange(w http.ResponseWriter, requestID string) (*exchange, *recorder) {
+	ew := &exchangeWriter{ex: exchange{start: time.Now(), requestID: requestID}}
+	ew.rec = recorder{ResponseWriter: w, ex: &ew.ex}
+	return &ew.ex, &ew.rec
 }
 
 type exchangeKey struct{}
+
+// exchangeContext is a request context that holds an exchange under
+// exchangeKey: context.WithValue without an allocation of its own.
+// Everything else is its parent's.
+type exchangeContext struct {
+	context.Context
+	ex *exchange
+}
+
+func (c *exchangeContext) Value(key any) any {
+	if _, ok := key.(exchangeKey); ok {
+		return c.ex
+	}
+	return c.Context.Value(key)
+}
+
+// withExchange returns r with ex in its context, for exchangeOf.
+func (ex *exchange) withExchange(r *http.Request) *http.Request {
+	ex.ctx = exchangeContext{Context: r.Context(), ex: ex}
+	return r.WithContext(&ex.ctx)
+}
 
 // exchangeOf returns the exchange of a request on its way upstream.
 func exchangeOf(r *http.Request) *exchange {

@@ -123,6 +123,7 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 			logger.Warn("upstream error", "route", rr.Name, "status", status, "error", err)
 			respond.Error(w, status, msg)
 		},
+		BufferPool: copyBuffers,
 	}
 }
 

@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/authgate/authgate/proxy/respond"
 	"github.com/authgate/authgate/proxy/route"
@@ -80,13 +79,14 @@ func (g *Gateway) Readiness(ctx context.Context) Readiness {
 // writes its access-log line.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := g.snap.Load()
-	ex := &exchange{start: time.Now(), requestID: requestID(r, s.TrustedProxies.Peer(r.RemoteAddr))}
+	ex, rec := newExchange(w, requestID(r, s.TrustedProxies.Peer(r.RemoteAddr)))
 	// The request id goes upstream (ReverseProxy copies the header) and
-	// back to the client.
-	r.Header.Set("X-Request-Id", ex.requestID)
-	w.Header().Set("X-Request-Id", ex.requestID)
+	// back to the client. (Header.Set, without allocating the value.)
+	ex.requestIDIn[0], ex.requestIDOut[0] = ex.requestID, ex.requestID
+	r.Header["X-Request-Id"] = ex.requestIDIn[:]
+	w.Header()["X-Request-Id"] = ex.requestIDOut[:]
 	s.limitBody(w, r, ex)
-	s.serve(&recorder{ResponseWriter: w, ex: ex}, r, ex)
+	s.serve(rec, r, ex)
 	s.logAccess(r, ex)
 	s.record(r, ex)
 }
@@ -126,7 +126,7 @@ func (s *Snapshot) serve(w http.ResponseWriter, r *http.Request, ex *exchange) {
 	if rr == nil {
 		return
 	}
-	rr.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+	rr.proxy.ServeHTTP(w, ex.withExchange(r))
 }
 
 var _ http.Handler = (*Gateway)(nil)

@@ -60,8 +60,8 @@ type Options struct {
 // limiters and password hashers, and, shared by every snapshot that uses
 // them, external issuers' key sources and upstream transports. A source or
 // transport is found again by its settings, so a reload that keeps an
-// issuer keeps its keys, and one that keeps a route's timeout keeps its
-// idle upstream connections. Build takes a reference on each; the snapshot
+// issuer keeps its keys, and one that keeps a route's timeout and idle
+// connection bound keeps its idle upstream connections. Build takes a reference on each; the snapshot
 // gives them back when it is retired, and the last one out closes it.
 //
 // Resources are safe for concurrent use. Close them after the last
@@ -81,7 +81,7 @@ type Resources struct {
 	hashers    map[int]*password.Hasher // by concurrency bound
 	sources    map[sourceKey]*keySource
 	latest     map[string]*keySource // by issuer name: the source a changed issuer hands over from
-	transports map[time.Duration]*transport
+	transports map[transportSettings]*transport
 }
 
 // Open returns the Resources of cfg: in Serve and Admin modes it opens the
@@ -94,7 +94,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Resources, er
 		hashers:     map[int]*password.Hasher{},
 		sources:     map[sourceKey]*keySource{},
 		latest:      map[string]*keySource{},
-		transports:  map[time.Duration]*transport{},
+		transports:  map[transportSettings]*transport{},
 	}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
@@ -409,18 +409,24 @@ type transport struct {
 	refs int
 }
 
-// transport returns the upstream transport for a response header timeout,
-// with a reference taken: routes with the same timeout share connections,
-// across reloads too. The release function gives the reference back; the
-// last one closes the idle connections (busy ones close when their request
-// ends).
-func (r *Resources) transport(timeout time.Duration) (*http.Transport, func()) {
+// transportSettings are what tells one pooled upstream transport from
+// another.
+type transportSettings struct {
+	timeout             time.Duration // response header timeout
+	maxIdleConnsPerHost int
+}
+
+// transport returns the upstream transport for settings, with a reference
+// taken: routes with the same settings share connections, across reloads
+// too. The release function gives the reference back; the last one closes
+// the idle connections (busy ones close when their request ends).
+func (r *Resources) transport(settings transportSettings) (*http.Transport, func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	t, ok := r.transports[timeout]
+	t, ok := r.transports[settings]
 	if !ok {
-		t = &transport{tr: newTransport(timeout)}
-		r.transports[timeout] = t
+		t = &transport{tr: newTransport(settings)}
+		r.transports[settings] = t
 	}
 	t.refs++
 	var once sync.Once
@@ -430,17 +436,16 @@ func (r *Resources) transport(timeout time.Duration) (*http.Transport, func()) {
 			defer r.mu.Unlock()
 			if t.refs--; t.refs == 0 {
 				t.tr.CloseIdleConnections()
-				if r.transports[timeout] == t {
-					delete(r.transports, timeout)
+				if r.transports[settings] == t {
+					delete(r.transports, settings)
 				}
 			}
 		})
 	}
 }
 
-// newTransport is the pooled transport of routes with one response header
-// timeout.
-func newTransport(timeout time.Duration) *http.Transport {
+// newTransport is the pooled transport of routes with the same settings.
+func newTransport(settings transportSettings) *http.Transport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		// Proxy is deliberately nil: HTTP_PROXY from the environment must
@@ -448,12 +453,12 @@ func newTransport(timeout time.Duration) *http.Transport {
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          512,
-		MaxIdleConnsPerHost:   64,
+		MaxIdleConns:          max(512, settings.maxIdleConnsPerHost),
+		MaxIdleConnsPerHost:   settings.maxIdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: timeout,
+		ResponseHeaderTimeout: settings.timeout,
 	}
 }
 

@@ -319,3 +319,31 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMatch100 matches against a table of 100 routes, the last ones
+// the catch-alls, with requests that hit early, late and no specific route.
+func BenchmarkMatch100(b *testing.B) {
+	var rules []Rule
+	for i := range 49 {
+		seg := fmt.Sprintf("/svc%d", i)
+		rules = append(rules,
+			Rule{Host: "api.example.com", Prefix: seg + "/admin", Methods: []string{"POST", "DELETE"}},
+			Rule{Prefix: seg},
+		)
+	}
+	rules = append(rules, Rule{Host: "static.example.com", Prefix: "/"}, Rule{Prefix: "/"})
+	tab := mustTable(b, rules)
+	reqs := [][3]string{
+		{"api.example.com:8443", "DELETE", "/svc0/admin/users/42"},
+		{"api.example.com", "GET", "/svc48/items/7"},
+		{"www.example.com", "PUT", "/svc25/things/9"},
+		{"example.org", "GET", "/unknown/path"},
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r := reqs[i%len(reqs)]
+		if tab.Match(r[0], r[1], r[2]) < 0 {
+			b.Fatal("no match")
+		}
+	}
+}
