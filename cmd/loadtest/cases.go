@@ -183,7 +183,15 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 		ag.url = "http://" + agAddr + "/auth/verify"
 		ag.args = append(append([]string(nil), common...), "-H", "X-Original-URI: "+targetPath, "-H", "X-Original-Method: GET")
 	}
-	ag.cmd, err = h.ps.start(h.o.proxyCPUs, h.log, filepath.Join(h.dir, "authgate"), "serve", "-config", cfgPath, "-log-level", "error")
+	// authgate runs as in production: an access-log line per request (JSON,
+	// info level), here into a file, so that its cost is measured too.
+	agLog, err := os.Create(filepath.Join(cdir, "authgate.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(agLog.Name()) // hundreds of MB after a case
+	defer agLog.Close()
+	ag.cmd, err = h.ps.start(h.o.proxyCPUs, agLog, filepath.Join(h.dir, "authgate"), "serve", "-config", cfgPath)
 	if err != nil {
 		return nil, err
 	}
