@@ -22,10 +22,10 @@ const DefaultSize = 64 << 10
 // Writer is an io.Writer that buffers whole writes for an underlying
 // writer. It is safe for concurrent use.
 type Writer struct {
-	mu   sync.Mutex
-	out  io.Writer
-	buf  []byte
-	err  error // the underlying writer's first error
+	mu  sync.Mutex
+	out io.Writer
+	buf []byte
+	err error // the underlying writer's first error
 
 	stopOnce sync.Once
 	stop     chan struct{}
