@@ -245,6 +245,10 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 			fmt.Fprintf(os.Stderr, "  round %d %-8s %8.0f req/s p50 %.2fms p99 %.2fms\n", i+1, t.name, res.RPS, ms(res.P50), ms(res.P99))
 		}
 	}
+	hits, misses, err := cacheCounts(ctx, "http://"+adminAddr+"/metrics")
+	if err != nil {
+		return nil, fmt.Errorf("authgate metrics: %w", err)
+	}
 	if err := h.pacedRounds(ctx, c, cdir, targets, common, lua); err != nil {
 		return nil, err
 	}
@@ -254,12 +258,15 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := row{caseName: c.name, target: t.name, rps: median(t.rps), p50: median(t.p50), p99: median(t.p99),
+		r := row{hitPct: math.NaN(), caseName: c.name, target: t.name, rps: median(t.rps), p50: median(t.p50), p99: median(t.p99),
 			cpuPerReq: median(t.cpu), rss: hwm, ratio: math.NaN(), errors: t.errors,
 			halfRPS: median(t.halfRPS), halfP50: median(t.halfP50), halfP99: median(t.halfP99), addedP99: math.NaN()}
 		if t == ag {
 			r.ratio = ratio(r.rps, median(base.rps))
 			r.addedP99 = r.halfP99 - median(base.halfP99)
+			if hits+misses > 0 {
+				r.hitPct = 100 * hits / (hits + misses)
+			}
 		}
 		rows = append(rows, r)
 	}
@@ -430,4 +437,39 @@ func rsaKeyPEM(bits int) ([]byte, error) {
 		return nil, err
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// cacheCounts reads authgate_token_cache_total{result="hit"} and
+// {result="miss"} from authgate's metrics.
+func cacheCounts(ctx context.Context, metricsURL string) (hits, misses float64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(value, &v); err != nil {
+			continue
+		}
+		switch name {
+		case `authgate_token_cache_total{result="hit"}`:
+			hits = v
+		case `authgate_token_cache_total{result="miss"}`:
+			misses = v
+		}
+	}
+	return hits, misses, nil
 }
