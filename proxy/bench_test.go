@@ -13,9 +13,12 @@ import (
 // route match, bearer extraction, Ed25519 verification (a cache hit after
 // the first), policy, header stripping and forwarding to an in-process
 // upstream over loopback.
-func authenticatedRequest(tb testing.TB) func() {
+func authenticatedRequest(tb testing.TB) func() { return authenticated(tb, "") }
+
+// authenticated is authenticatedRequest with more top-level config.
+func authenticated(tb testing.TB, extraYAML string) func() {
 	up := benchUpstream(tb)
-	g := newGateway(tb, rulesYAML+`
+	g := newGateway(tb, extraYAML+rulesYAML+`
   - {name: todos, path: /todos, upstream: "${UPSTREAM}", auth: required, roles: [user]}
 `, up.URL)
 	authz := "Bearer " + mint(tb, "alice", map[string]any{"preferred_username": "alice", "roles": []string{"user"}})
@@ -68,6 +71,18 @@ func benchRequest(tb testing.TB, h http.Handler, authz string) {
 // the whole handler; BenchmarkBareReverseProxy is its baseline.
 func BenchmarkAuthenticatedRequest(b *testing.B) {
 	do := authenticatedRequest(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		do()
+	}
+}
+
+// BenchmarkUncachedRequest is BenchmarkAuthenticatedRequest with the
+// verified-token cache off: a full signature check on every request, the
+// cost of a client that sends a new token every time.
+func BenchmarkUncachedRequest(b *testing.B) {
+	do := authenticated(b, "token_cache: {enabled: false}\n")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

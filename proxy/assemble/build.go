@@ -282,7 +282,7 @@ func (b *builder) route(i int) (proxy.Route, bool) {
 			return fail(fmt.Errorf("cors: %w", err))
 		}
 	}
-	tr, release := b.res.transport(transportSettings{timeout: rc.Timeout, maxIdleConnsPerHost: rc.UpstreamMaxIdleConns})
+	tr, release := b.res.transport(transportSettings{timeout: rc.Timeout, maxIdleConnsPerHost: rc.UpstreamMaxIdleConns, protocol: rc.UpstreamProtocol})
 	b.leases.add(release)
 	return proxy.Route{
 		Name:                 rc.Name,
