@@ -400,3 +400,40 @@ func TestCORSDecisionEndpoints(t *testing.T) {
 		t.Errorf("preflight decision from an untrusted peer: status %d, want 403", w.Code)
 	}
 }
+
+// TestCORSReload: a reload puts the new policy in service, and removing a
+// route's cors block makes its preflights requests like any other again.
+func TestCORSReload(t *testing.T) {
+	up, hits := corsUpstream(t)
+	g := newGateway(t, corsYAML, up.URL)
+	preflight := func(origin string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("OPTIONS", "/public", nil)
+		r.Header.Set("Origin", origin)
+		r.Header.Set("Access-Control-Request-Method", "GET")
+		return serve(g, r)
+	}
+	if w := preflight("https://anyone.example"); w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("before: status %d, Access-Control-Allow-Origin %q", w.Code, w.Header().Get("Access-Control-Allow-Origin"))
+	}
+	narrowed := strings.Replace(corsYAML, `cors: {allowed_origins: ["*"], allowed_headers: ["*"], max_age: 0s}`,
+		`cors: {allowed_origins: [https://app.example.com]}`, 1)
+	if err := g.Reload(parseConfig(t, narrowed, up.URL)); err != nil {
+		t.Fatal(err)
+	}
+	if w := preflight("https://anyone.example"); w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("narrowed: status %d, Access-Control-Allow-Origin %q; want 204 without", w.Code, w.Header().Get("Access-Control-Allow-Origin"))
+	}
+	if w := preflight("https://app.example.com"); w.Header().Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("narrowed, allowed origin: Access-Control-Allow-Origin %q", w.Header().Get("Access-Control-Allow-Origin"))
+	}
+	removed := strings.Replace(narrowed, `    cors: {allowed_origins: [https://app.example.com]}
+  - name: down`, `  - name: down`, 1)
+	if err := g.Reload(parseConfig(t, removed, up.URL)); err != nil {
+		t.Fatal(err)
+	}
+	before := hits.Load()
+	if w := preflight("https://app.example.com"); w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "*" || hits.Load() != before+1 {
+		t.Errorf("without cors: status %d, Access-Control-Allow-Origin %q, upstream hits %d; want the preflight forwarded (auth: none) and the upstream's own headers",
+			w.Code, w.Header().Get("Access-Control-Allow-Origin"), hits.Load()-before)
+	}
+}
