@@ -73,7 +73,9 @@ func TestCORSInBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	results := make(chan map[string]browserResult, 1)
 	var pageHTML string
-	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Unstarted: its address is known now, and it starts serving once
+	// pageHTML, which needs the gateway's address, is written.
+	page := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == "GET" && r.URL.Path == "/":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -92,7 +94,8 @@ func TestCORSInBrowser(t *testing.T) {
 		}
 	}))
 	t.Cleanup(page.Close)
-	_, port, _ := strings.Cut(strings.TrimPrefix(page.URL, "http://"), ":")
+	pageURL := "http://" + page.Listener.Addr().String()
+	_, port, _ := strings.Cut(page.Listener.Addr().String(), ":")
 
 	up := newUpstream(t)
 	g := newGateway(t, tokensYAML+`
@@ -102,7 +105,7 @@ routes:
     upstream: ${UPSTREAM}
     auth: required
     cors:
-      allowed_origins: [`+page.URL+`]
+      allowed_origins: [`+pageURL+`]
       allowed_methods: [GET, PUT]
       exposed_headers: [WWW-Authenticate]
   - {name: plain, path: /plain, upstream: "${UPSTREAM}", auth: required}
@@ -110,6 +113,7 @@ routes:
 	gw := httptest.NewServer(g)
 	t.Cleanup(gw.Close)
 	pageHTML = fmt.Sprintf(corsPage, gw.URL, mint(t, "alice", nil))
+	page.Start()
 
 	visit := func(t *testing.T, url string) map[string]browserResult {
 		t.Helper()
@@ -146,7 +150,7 @@ routes:
 	}
 
 	t.Run("allowed origin", func(t *testing.T) {
-		out := visit(t, page.URL)
+		out := visit(t, pageURL)
 		if got := out["allowed"]; got.Status != 200 || got.Body != `{"ok":true}` {
 			t.Errorf("allowed PUT with a bearer token: %+v, want 200 and the upstream's body", got)
 		}
