@@ -19,6 +19,7 @@ package config
 
 import (
 	"path/filepath"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -316,6 +317,49 @@ type Accounts struct {
 	// HashConcurrency bounds concurrent password hashes (each takes about
 	// 19 MiB). Default 4.
 	HashConcurrency int `yaml:"hash_concurrency"`
+	// CORS, when present, lets pages of the origins it names call the
+	// account endpoints (signup, login, refresh, logout, me) from the
+	// browser, as a route's cors does for the route. With cookie: true a
+	// page of another origin needs allow_credentials to refresh.
+	CORS *CORS `yaml:"cors"`
+}
+
+// CORS lets browser pages of other origins call a route, or the account
+// endpoints. Preflights (OPTIONS with Origin and
+// Access-Control-Request-Method) are answered by authgate without
+// authentication and never forwarded; every answer to an actual request
+// carries the CORS headers, authgate's own 401 and 403 included, so a page
+// can read why it was refused; the upstream's own Access-Control-* headers
+// are dropped, so this policy is the only one a browser sees. Without it a
+// preflight is a request like any other (and usually refused for want of
+// a token).
+type CORS struct {
+	// AllowedOrigins are the origins allowed, written as browsers send
+	// them: "https://app.example.com", "http://localhost:5173" (no path,
+	// no default port), "https://*.example.com" for every subdomain of
+	// example.com at any depth (not example.com itself), or "*" alone for
+	// every origin. Required.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// AllowedMethods may be announced by a preflight, upper case. Default
+	// [GET, HEAD, POST]; it may not be empty.
+	AllowedMethods []string `yaml:"allowed_methods"`
+	// AllowedHeaders may be announced by a preflight, compared without
+	// regard to case; "*" allows any. Default [Authorization,
+	// Content-Type], enough for a bearer token and a JSON body; it may not
+	// be empty.
+	AllowedHeaders []string `yaml:"allowed_headers"`
+	// ExposedHeaders are the response headers a page may read beyond the
+	// CORS-safelisted ones (e.g. WWW-Authenticate, Retry-After,
+	// X-Request-Id). Default none.
+	ExposedHeaders []string `yaml:"exposed_headers"`
+	// AllowCredentials lets pages send cookies and read the answers.
+	// Default false: a bearer token in Authorization needs no credentials.
+	// It is refused with the origin "*".
+	AllowCredentials bool `yaml:"allow_credentials"`
+	// MaxAge is how long a browser may cache a preflight's answer. Default
+	// 10m; whole seconds, at most 24h; 0s asks it not to cache (browsers
+	// cap it lower: Chromium at 2h).
+	MaxAge time.Duration `yaml:"max_age"`
 }
 
 // Route is one routing rule: which requests it matches, what identity they
@@ -377,6 +421,9 @@ type Route struct {
 	// Timeout bounds the wait for the upstream's response headers
 	// (answered 504 when exceeded). Default 30s; it must be positive.
 	Timeout time.Duration `yaml:"timeout"`
+	// CORS, when present, lets pages of other origins call the route
+	// from the browser; see CORS. Default: none.
+	CORS *CORS `yaml:"cors"`
 	// UpstreamMaxIdleConns is how many idle connections to each upstream
 	// host are kept for reuse: enough for the concurrency the route
 	// serves, or requests beyond it open new connections. Default 256; it
@@ -415,6 +462,20 @@ const (
 	DefaultRefreshIdle       = 7 * 24 * time.Hour
 	DefaultHashConcurrency   = 4
 )
+
+// CORS defaults.
+var (
+	// DefaultCORSMethods are the methods a CORS policy allows when it
+	// names none: the CORS-safelisted ones.
+	DefaultCORSMethods = []string{"GET", "HEAD", "POST"}
+	// DefaultCORSHeaders are the request headers a CORS policy allows when
+	// it names none: a bearer token and a JSON body.
+	DefaultCORSHeaders = []string{"Authorization", "Content-Type"}
+)
+
+// DefaultCORSMaxAge is how long browsers may cache a preflight's answer
+// when a CORS policy does not say.
+const DefaultCORSMaxAge = 10 * time.Minute
 
 // Defaults no other package needs.
 const (
@@ -518,12 +579,25 @@ func (c *Config) setDefaults(set func(keyPath) bool) {
 		def(set, at.with("refresh_ttl"), &a.RefreshTTL, DefaultRefreshTTL)
 		def(set, at.with("refresh_idle"), &a.RefreshIdle, DefaultRefreshIdle)
 		def(set, at.with("hash_concurrency"), &a.HashConcurrency, DefaultHashConcurrency)
+		a.CORS.setDefaults(set, at.with("cors"))
 	}
 	for i := range c.Routes {
 		def(set, keyPath{"routes", i, "timeout"}, &c.Routes[i].Timeout, DefaultTimeout)
 		def(set, keyPath{"routes", i, "upstream_max_idle_conns"}, &c.Routes[i].UpstreamMaxIdleConns, DefaultUpstreamMaxIdleConns)
 		def(set, keyPath{"routes", i, "upstream_protocol"}, &c.Routes[i].UpstreamProtocol, DefaultUpstreamProtocol)
+		c.Routes[i].CORS.setDefaults(set, keyPath{"routes", i, "cors"})
 	}
+}
+
+// setDefaults gives the keys of a CORS block at at their defaults; a nil
+// block (no CORS) has none.
+func (c *CORS) setDefaults(set func(keyPath) bool, at keyPath) {
+	if c == nil {
+		return
+	}
+	def(set, at.with("allowed_methods"), &c.AllowedMethods, slices.Clone(DefaultCORSMethods))
+	def(set, at.with("allowed_headers"), &c.AllowedHeaders, slices.Clone(DefaultCORSHeaders))
+	def(set, at.with("max_age"), &c.MaxAge, DefaultCORSMaxAge)
 }
 
 // def sets *field to v unless set reports the key at path present.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/proxy/clientip"
+	"github.com/authgate/authgate/proxy/crossorigin"
 	"github.com/authgate/authgate/proxy/headers"
 	"github.com/authgate/authgate/proxy/jwks"
 	"github.com/authgate/authgate/proxy/route"
@@ -322,6 +323,9 @@ func (a *Accounts) validate(ps *problems, at keyPath, c *Config) {
 	if a.HashConcurrency < 1 || a.HashConcurrency > 64 {
 		ps.add(at.with("hash_concurrency"), "must be between 1 and 64")
 	}
+	if a.CORS != nil {
+		a.CORS.validate(ps, at.with("cors"))
+	}
 	if c.Tokens == nil {
 		ps.add(at, "accounts need tokens to be configured")
 	}
@@ -435,6 +439,9 @@ func (r *Route) validate(ps *problems, at keyPath) {
 	default:
 		ps.add(at.with("upstream_protocol"), "%q: want auto, http1 or http2", r.UpstreamProtocol)
 	}
+	if r.CORS != nil {
+		r.CORS.validate(ps, at.with("cors"))
+	}
 }
 
 // checkPrefix reports whether p is a valid route path prefix, as the route
@@ -539,5 +546,54 @@ func (tc TokenCache) validate(ps *problems, at keyPath) {
 	}
 	if tc.TTL <= 0 || tc.TTL > MaxTokenCacheTTL {
 		ps.add(at.with("ttl"), "must be positive and at most %s", MaxTokenCacheTTL)
+	}
+}
+
+// validate checks a CORS block found at at by the rules of
+// proxy/crossorigin, which enforces them.
+func (c *CORS) validate(ps *problems, at keyPath) {
+	if len(c.AllowedOrigins) == 0 {
+		ps.add(at.with("allowed_origins"), "is required: the origins whose pages may call, e.g. [https://app.example.com]")
+	}
+	originsOK := true
+	for i, o := range c.AllowedOrigins {
+		if err := crossorigin.CheckOrigin(o); err != nil {
+			ps.add(at.with("allowed_origins", i), "%v", err)
+			originsOK = false
+		}
+	}
+	if originsOK {
+		if err := crossorigin.CheckOrigins(c.AllowedOrigins, false); err != nil {
+			ps.add(at.with("allowed_origins"), "%v", err)
+		} else if err := crossorigin.CheckOrigins(c.AllowedOrigins, c.AllowCredentials); err != nil {
+			ps.add(at.with("allow_credentials"), "%v", err)
+		}
+	}
+	if len(c.AllowedMethods) == 0 {
+		ps.add(at.with("allowed_methods"), "must not be empty (leave it out for GET, HEAD, POST)")
+	}
+	for i, m := range c.AllowedMethods {
+		if err := crossorigin.CheckMethod(m); err != nil {
+			ps.add(at.with("allowed_methods", i), "%v", err)
+		}
+	}
+	if len(c.AllowedHeaders) == 0 {
+		ps.add(at.with("allowed_headers"), "must not be empty (leave it out for Authorization, Content-Type)")
+	}
+	for i, h := range c.AllowedHeaders {
+		if h == "*" {
+			continue
+		}
+		if err := crossorigin.CheckHeader(h); err != nil {
+			ps.add(at.with("allowed_headers", i), "%v", err)
+		}
+	}
+	for i, h := range c.ExposedHeaders {
+		if err := crossorigin.CheckHeader(h); err != nil {
+			ps.add(at.with("exposed_headers", i), "%v", err)
+		}
+	}
+	if err := crossorigin.CheckMaxAge(c.MaxAge); err != nil {
+		ps.add(at.with("max_age"), "must be whole seconds between 0s and %s", crossorigin.MaxMaxAge)
 	}
 }

@@ -40,6 +40,10 @@ func (s *Snapshot) admit(w http.ResponseWriter, h http.Header, host, method stri
 	}
 	rr := s.routes[i]
 	ex.route = rr.Name
+	if rr.CORS != nil {
+		// Before any answer is written, so a denial carries them too.
+		rr.CORS.Actual(w, method, h)
+	}
 	var err error
 	if ex.id, err = s.authenticate(h, rr); err == nil && ex.id != nil {
 		ex.headers, err = s.identityHeaders(ex.headerBuf[:], ex.id, rr)

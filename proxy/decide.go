@@ -102,7 +102,10 @@ func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex 
 	ex.path = p
 	// No route is 403, not 404: nginx turns any status but 401 and 403
 	// into 500.
-	if s.admit(w, r.Header, o.host, o.method, ex, http.StatusForbidden) == nil {
+	// A preflight to a route with CORS is allowed as it stands, anonymous:
+	// the peer passes it on, and whoever answers it there is asked by a
+	// browser that sends no credentials with it.
+	if !s.decidePreflight(w, r.Header, o, ex) && s.admit(w, r.Header, o.host, o.method, ex, http.StatusForbidden) == nil {
 		return
 	}
 	h := w.Header()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate/proxy/crossorigin"
 	"github.com/authgate/authgate/proxy/headers"
 	"github.com/authgate/authgate/proxy/respond"
 	"github.com/authgate/authgate/proxy/route"
@@ -84,6 +85,9 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 			ex.sent = time.Now()
 		},
 		ModifyResponse: func(resp *http.Response) error {
+			if rr.CORS != nil {
+				crossorigin.StripResponse(resp.Header) // the route's policy is the only one
+			}
 			s.Metrics.Upstream(rr.Name, time.Since(exchangeOf(resp.Request).sent), "")
 			return nil
 		},

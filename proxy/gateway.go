@@ -112,6 +112,9 @@ func (s *Snapshot) serve(w http.ResponseWriter, r *http.Request, ex *exchange) {
 	}
 	if acc := s.Settings.Accounts; acc != nil && acc.Owns(p) {
 		ex.route = "accounts"
+		if s.AccountsCORS != nil && s.accountsCORS(w, r) {
+			return
+		}
 		r2, u := *r, *r.URL
 		u.Path, u.RawPath = p, ""
 		r2.URL = &u
@@ -120,6 +123,9 @@ func (s *Snapshot) serve(w http.ResponseWriter, r *http.Request, ex *exchange) {
 	}
 	if s.Documents != nil && s.Documents.serve(w, r, p) {
 		ex.route = "well_known"
+		return
+	}
+	if r.Method == http.MethodOptions && s.cors && s.preflight(w, r, ex) {
 		return
 	}
 	rr := s.admit(w, r.Header, r.Host, r.Method, ex, http.StatusNotFound)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authgate/authgate/proxy/accounts"
 	"github.com/authgate/authgate/proxy/clientip"
+	"github.com/authgate/authgate/proxy/crossorigin"
 	"github.com/authgate/authgate/proxy/headers"
 	"github.com/authgate/authgate/proxy/identity"
 	"github.com/authgate/authgate/proxy/metrics"
@@ -79,6 +80,13 @@ type Route struct {
 	// Transport carries requests to the upstream. Snapshots share
 	// transports so that upstream connections outlive a reload.
 	Transport http.RoundTripper
+	// CORS, when set, lets pages of other origins call the route: its
+	// preflights are answered without authentication and never
+	// forwarded, every answer to an actual request carries its CORS
+	// headers (authgate's 401 and 403 included), and the upstream's own
+	// Access-Control-* headers are dropped. Nil: no CORS, and preflights
+	// are requests like any other.
+	CORS *crossorigin.Policy
 }
 
 // IdentityHeader is a header set on forwarded requests (and decision
@@ -131,6 +139,9 @@ type Settings struct {
 	Revocations Revoker
 	// Accounts serves the account endpoints; nil when there are none.
 	Accounts *accounts.Service
+	// AccountsCORS is the CORS policy of the account endpoints, as a
+	// route's CORS is of the route; nil for none.
+	AccountsCORS *crossorigin.Policy
 	// Documents are served under /.well-known/; nil serves none.
 	Documents *Documents
 	// IdentityHeaders are set from every identity; IssuerHeaders adds more
@@ -176,6 +187,7 @@ type Snapshot struct {
 	routes          []*gatewayRoute
 	strip           *headers.Set // identity headers removed from every request
 	decisionHeaders []string     // every identity header, set empty when absent
+	cors            bool         // some route has a CORS policy
 	release         sync.Once
 }
 
@@ -233,6 +245,7 @@ func NewSnapshot(s Settings) (*Snapshot, error) {
 			}
 		}
 		gr.proxy = snap.newReverseProxy(gr)
+		snap.cors = snap.cors || r.CORS != nil
 		snap.routes = append(snap.routes, gr)
 	}
 	table, err := route.NewTable(rules)

@@ -84,6 +84,37 @@ routes:
 			},
 		},
 		{
+			name: "CORS",
+			yaml: `tokens:
+  issuer: http://authgate.test
+  audience: a
+  signing_key: k.pem
+routes:
+  - name: todos
+    path: /todos
+    upstream: http://127.0.0.1:9000
+    auth: required
+    cors:
+      allowed_origins: ["*"]
+      allowed_methods: [get]
+      allow_credentials: true
+  - name: app
+    path: /app
+    upstream: http://127.0.0.1:9000
+    auth: none
+    cors:
+      allowed_origins: [https://app.example.com/, "null"]
+      max_age: 100h
+`,
+			want: []string{
+				`FILE:13: routes[0].cors.allow_credentials: origin "*" cannot be combined with allow_credentials: name the origins`,
+				`FILE:12: routes[0].cors.allowed_methods[0]: method "get" is not an upper-case HTTP method`,
+				`FILE:19: routes[1].cors.allowed_origins[0]: origin "https://app.example.com/" must be scheme://host[:port], without a path, query, fragment or user info`,
+				`FILE:19: routes[1].cors.allowed_origins[1]: origin "null" is what sandboxed frames and file: pages send; allowing it lets any of them in`,
+				`FILE:20: routes[1].cors.max_age: must be whole seconds between 0s and 24h0m0s`,
+			},
+		},
+		{
 			name: "no routes and no tokens",
 			yaml: "listen: 127.0.0.1:8000\n",
 			want: []string{"FILE: routes: at least one route is required"},

@@ -74,7 +74,9 @@ func startStack(t *testing.T, peerDir string, start func(dir string, ports map[s
 	t.Cleanup(func() { _ = appCmd.Process.Kill(); _ = appCmd.Wait() })
 
 	genKey(t, filepath.Join(dir, "signing-key.pem"), "EdDSA")
-	cfg := writeFile(t, dir, "authgate.yaml", deployFile(t, peerDir+"/authgate.yaml", ports))
+	// The deploy file, and one route with a CORS policy (routes is its last
+	// key) for checkPeerCORS.
+	cfg := writeFile(t, dir, "authgate.yaml", deployFile(t, peerDir+"/authgate.yaml", ports)+corsRoute)
 	startProcess(t, cfg, ports["127.0.0.1:9191"])
 
 	peer := start(dir, ports)
@@ -192,6 +194,64 @@ func checkPeer(t *testing.T, s *stack) {
 	}
 }
 
+// corsRoute is a route with a CORS policy, added to the deploy file's
+// routes. The app has no /api: a request that reaches it gets its 404.
+const corsRoute = `  - {name: api, path: /api, upstream: "http://127.0.0.1:9000", auth: required, cors: {allowed_origins: [` + corsOrigin + `]}}
+`
+
+const corsOrigin = "https://app.example.com"
+
+// checkPeerCORS checks CORS through the peer: a preflight to a route with
+// a policy is allowed by authgate without a token and reaches the app
+// (which answers it: a 2xx decision cannot be the preflight's answer); on a
+// route without one it is refused like any request; and a denial of an
+// actual request carries the policy's headers when the peer returns
+// authgate's answer as it is (Caddy; nginx keeps only WWW-Authenticate of
+// a 401).
+func checkPeerCORS(t *testing.T, s *stack, denialReadable bool) {
+	send := func(t *testing.T, method, path string, hdr map[string]string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.front+path, nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := testHTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	preflight := map[string]string{"Origin": corsOrigin, "Access-Control-Request-Method": "PUT",
+		"Access-Control-Request-Headers": "authorization"}
+	t.Run("preflight to a route with a policy reaches the app", func(t *testing.T) {
+		resp, body := send(t, "OPTIONS", "/api/items", preflight)
+		// authgate never answers a decision 404; the app's is {"error":"not found"}.
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `"not found"`) {
+			t.Errorf("status %d, body %q: want the app's own 404, past authgate", resp.StatusCode, body)
+		}
+	})
+	t.Run("preflight to a route without a policy is refused", func(t *testing.T) {
+		if resp, body := send(t, "OPTIONS", "/todos", preflight); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("status %d, body %q: want 401", resp.StatusCode, body)
+		}
+	})
+	t.Run("denial of an actual request", func(t *testing.T) {
+		resp, _ := send(t, "GET", "/api/items", map[string]string{"Origin": corsOrigin})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401", resp.StatusCode)
+		}
+		want := ""
+		if denialReadable {
+			want = corsOrigin
+		}
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != want {
+			t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, want)
+		}
+	})
+}
+
 func TestNginxAuthRequest(t *testing.T) {
 	nginx := requireTool(t, "nginx", "apt-get install -y nginx")
 	s := startStack(t, "nginx", func(dir string, ports map[string]string) *exec.Cmd {
@@ -204,6 +264,7 @@ func TestNginxAuthRequest(t *testing.T) {
 		return exec.Command(nginx, "-p", dir, "-c", conf, "-g", "daemon off;")
 	})
 	checkPeer(t, s)
+	checkPeerCORS(t, s, false)
 }
 
 func TestCaddyForwardAuth(t *testing.T) {
@@ -215,4 +276,5 @@ func TestCaddyForwardAuth(t *testing.T) {
 		return cmd
 	})
 	checkPeer(t, s)
+	checkPeerCORS(t, s, true)
 }

@@ -47,6 +47,24 @@ func TestCheckWarnsTrustEveryone(t *testing.T) {
 	}
 }
 
+func TestCheckWarnsCORSSubdomainsWithCredentials(t *testing.T) {
+	dir := t.TempDir()
+	genKey(t, filepath.Join(dir, "k.pem"), "EdDSA")
+	path := writeFile(t, dir, "authgate.yaml", testConfig{}.yaml()+`    cors:
+      allowed_origins: [https://app.example.com, "https://*.example.com"]
+      allow_credentials: true
+`)
+	stdout, stderr, err := runCmd(t, "check", "-config", path)
+	if err != nil {
+		t.Fatalf("check: %v (a warning must not fail it)\nstdout: %s\nstderr: %s", err, stdout, stderr)
+	}
+	lines := nonEmptyLines(stdout)
+	want := "WARNING: " + path + ": routes[1].cors.allowed_origins[1]: https://*.example.com with allow_credentials"
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], want) || lines[1] != path+": ok (2 routes)" {
+		t.Errorf("stdout = %q, want %q... and ok", stdout, want)
+	}
+}
+
 func TestServeWarnsTrustEveryone(t *testing.T) {
 	listen, admin := freeAddr(t), freeAddr(t)
 	path := writeProxiesConfig(t, testConfig{listen: listen, adminListen: admin}, "[0.0.0.0/0]")

@@ -32,6 +32,7 @@ import (
 	"github.com/authgate/authgate/proxy"
 	"github.com/authgate/authgate/proxy/accounts"
 	"github.com/authgate/authgate/proxy/clientip"
+	"github.com/authgate/authgate/proxy/crossorigin"
 	"github.com/authgate/authgate/proxy/keys"
 	"github.com/authgate/authgate/proxy/password"
 	"github.com/authgate/authgate/proxy/policy"
@@ -141,6 +142,11 @@ func (b *builder) build() (*Snapshot, error) {
 	}
 	if cfg.Accounts != nil && verifier != nil && snap.Signer != nil {
 		st.Accounts = b.accounts(snap.Signer, verifier, trusted)
+	}
+	if cfg.Accounts != nil && cfg.Accounts.CORS != nil {
+		if st.AccountsCORS, err = corsPolicy(cfg.Accounts.CORS); err != nil {
+			b.fail("accounts.cors: %w", err)
+		}
 	}
 	for i := range cfg.Routes {
 		if r, ok := b.route(i); ok {
@@ -270,6 +276,12 @@ func (b *builder) route(i int) (proxy.Route, bool) {
 	if _, err := route.NewTable([]route.Rule{match}); err != nil {
 		return fail(err)
 	}
+	var cors *crossorigin.Policy
+	if rc.CORS != nil {
+		if cors, err = corsPolicy(rc.CORS); err != nil {
+			return fail(fmt.Errorf("cors: %w", err))
+		}
+	}
 	tr, release := b.res.transport(transportSettings{timeout: rc.Timeout, maxIdleConnsPerHost: rc.UpstreamMaxIdleConns, protocol: rc.UpstreamProtocol})
 	b.leases.add(release)
 	return proxy.Route{
@@ -284,7 +296,20 @@ func (b *builder) route(i int) (proxy.Route, bool) {
 		PreserveHost:         rc.PreserveHost,
 		ForwardAuthorization: rc.ForwardAuthorization,
 		Transport:            tr,
+		CORS:                 cors,
 	}, true
+}
+
+// corsPolicy compiles a cors block, once per configuration.
+func corsPolicy(c *config.CORS) (*crossorigin.Policy, error) {
+	return crossorigin.New(crossorigin.Options{
+		AllowedOrigins:   c.AllowedOrigins,
+		AllowedMethods:   c.AllowedMethods,
+		AllowedHeaders:   c.AllowedHeaders,
+		ExposedHeaders:   c.ExposedHeaders,
+		AllowCredentials: c.AllowCredentials,
+		MaxAge:           c.MaxAge,
+	})
 }
 
 // identityHeaders returns the configured identity headers, and the extra
