@@ -85,6 +85,9 @@ type Config struct {
 	// Accounts, when present, serves signup, login, refresh and logout.
 	// Needs tokens and store.
 	Accounts *Accounts `yaml:"accounts"`
+	// Browser, when present, serves people in browsers: a sign-in page,
+	// cookie sessions and redirects to sign in. Needs accounts.
+	Browser *Browser `yaml:"browser"`
 	// ForwardAuth configures the decision endpoints (/auth/verify,
 	// /auth/forward, /auth/ext-authz/...).
 	ForwardAuth ForwardAuth `yaml:"forward_auth"`
@@ -315,6 +318,25 @@ type Accounts struct {
 	HashConcurrency int `yaml:"hash_concurrency"`
 }
 
+// Browser configures the sign-in page and cookie sessions. Every route
+// then accepts the session cookie as well as Authorization: Bearer (the
+// header wins when both are present), and a cookie-authenticated request
+// that changes state (or opens a WebSocket) must come from an allowed
+// origin.
+type Browser struct {
+	// AllowedRedirectHosts are the hosts, besides the request's own, that
+	// the rd of the sign-in, renewal and sign-out pages may name, and
+	// that are allowed origins of cookie-authenticated requests:
+	// "app.example.com" (any port), or "*.example.com" for its
+	// subdomains. Default: none.
+	AllowedRedirectHosts []string `yaml:"allowed_redirect_hosts"`
+	// CookieDomain, when set, puts the session cookies on this parent
+	// domain (with the __Secure- prefix) so that several subdomains behind
+	// one ingress share the session. Default: host-only cookies (the
+	// access cookie with the __Host- prefix).
+	CookieDomain string `yaml:"cookie_domain"`
+}
+
 // Route is one routing rule: which requests it matches, what identity they
 // need, and which upstream serves them.
 type Route struct {
@@ -374,6 +396,11 @@ type Route struct {
 	// Timeout bounds the wait for the upstream's response headers
 	// (answered 504 when exceeded). Default 30s; it must be positive.
 	Timeout time.Duration `yaml:"timeout"`
+	// Browser answers a request without a session, when it is a browser
+	// navigation, with a redirect to the sign-in page (through the session
+	// renewal endpoint) instead of 401. Needs the top-level browser key
+	// and auth: required or optional.
+	Browser bool `yaml:"browser"`
 	// UpstreamMaxIdleConns is how many idle connections to each upstream
 	// host are kept for reuse: enough for the concurrency the route
 	// serves, or requests beyond it open new connections. Default 256; it
