@@ -38,7 +38,9 @@ type ThrottledError struct {
 	Wait time.Duration
 }
 
-func (e *ThrottledError) Error() string { return fmt.Sprintf("too many failed attempts, retry in %s", e.Wait) }
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("too many failed attempts, retry in %s", e.Wait)
+}
 
 // SignIn is a password login for the sign-in page: the same throttling,
 // the same hashing work and the same answers as POST {prefix}/login.
