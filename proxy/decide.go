@@ -100,6 +100,9 @@ func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex 
 		return
 	}
 	ex.path = p
+	if d == dialectForward {
+		ex.session.target = forwardedTarget(r.Header)
+	}
 	// No route is 403, not 404: nginx turns any status but 401 and 403
 	// into 500.
 	if s.admit(w, r.Header, o.host, o.method, ex, http.StatusForbidden) == nil {

@@ -33,6 +33,8 @@ type exchange struct {
 	bodyTimedOut atomic.Bool
 	status       int
 	bytes        int64
+	// session says what a browser session did for this request.
+	session sessionState
 
 	// requestIDIn and requestIDOut back the X-Request-Id values set on the
 	// request and on the answer, so that setting them allocates nothing.

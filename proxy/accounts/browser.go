@@ -158,3 +158,15 @@ func resultOfErr(err error) string {
 		return "failure"
 	}
 }
+
+// EndRefresh ends the login of a refresh token, and every access token
+// issued in it, as POST {prefix}/logout with a refresh token does. A token
+// with nothing left to end is ErrSessionEnded.
+func (s *Service) EndRefresh(ctx context.Context, refreshToken string) error {
+	err := s.endRefreshToken(ctx, refreshToken)
+	s.d.Metrics.Account("logout", resultOfErr(err))
+	if isRefreshFailure(err) {
+		return fmt.Errorf("%w: %w", ErrSessionEnded, err)
+	}
+	return err
+}

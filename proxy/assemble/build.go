@@ -31,6 +31,7 @@ import (
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy"
 	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/browser"
 	"github.com/authgate/authgate/proxy/clientip"
 	"github.com/authgate/authgate/proxy/keys"
 	"github.com/authgate/authgate/proxy/password"
@@ -141,6 +142,9 @@ func (b *builder) build() (*Snapshot, error) {
 	}
 	if cfg.Accounts != nil && verifier != nil && snap.Signer != nil {
 		st.Accounts = b.accounts(snap.Signer, verifier, trusted)
+	}
+	if cfg.Browser != nil && st.Accounts != nil {
+		st.Browser = b.browser(st.Accounts)
 	}
 	for i := range cfg.Routes {
 		if r, ok := b.route(i); ok {
@@ -283,6 +287,7 @@ func (b *builder) route(i int) (proxy.Route, bool) {
 		StripPrefix:          rc.StripPrefix,
 		PreserveHost:         rc.PreserveHost,
 		ForwardAuthorization: rc.ForwardAuthorization,
+		Browser:              rc.Browser && b.cfg.Browser != nil && b.res.mode != Check,
 		Transport:            tr,
 	}, true
 }
@@ -385,6 +390,23 @@ func (b *builder) accounts(signer *token.Signer, verifier accounts.Verifier, tru
 		return nil
 	}
 	return svc
+}
+
+// browser builds the sign-in pages and session cookies on the account
+// service.
+func (b *builder) browser(acc *accounts.Service) *browser.Sessions {
+	bc := b.cfg.Browser
+	s, err := browser.New(browser.Config{
+		AllowedHosts: bc.AllowedRedirectHosts,
+		CookieDomain: bc.CookieDomain,
+		Logger:       b.res.logger,
+		Now:          b.res.now,
+	}, acc)
+	if err != nil {
+		b.fail("browser: %w", err)
+		return nil
+	}
+	return s
 }
 
 // writeHealther is a store that knows whether it can write without
