@@ -230,6 +230,8 @@ func TestBrowserCSRF(t *testing.T) {
 		{"POST cross-site origin", "POST", map[string]string{"Origin": "https://evil.com"}, false, 403},
 		{"POST look-alike origin", "POST", map[string]string{"Origin": "http://example.com.evil.com"}, false, 403},
 		{"POST null origin", "POST", map[string]string{"Origin": "null"}, false, 403},
+		{"POST null origin cross-site", "POST", map[string]string{"Origin": "null", "Sec-Fetch-Site": "cross-site"}, false, 403},
+		{"POST null origin same-origin", "POST", map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, false, 200},
 		{"DELETE cross-site", "DELETE", map[string]string{"Sec-Fetch-Site": "cross-site"}, false, 403},
 		{"PUT same-site sibling", "PUT", map[string]string{"Sec-Fetch-Site": "same-site"}, false, 403},
 		{"POST no origin headers", "POST", nil, false, 403},

@@ -69,8 +69,11 @@ func (s *Sessions) CheckCookieRequest(method, host string, h http.Header) bool {
 
 // sameOrigin is the check of a state-changing request: Origin when the
 // browser sent it, else Sec-Fetch-Site, else the double-submit token.
+// "Origin: null" says nothing either way (a page with Referrer-Policy:
+// no-referrer, the sign-in page included, posts it even to itself), so
+// Sec-Fetch-Site or the token decide then.
 func (s *Sessions) sameOrigin(host string, h http.Header, token string) bool {
-	if origin := h.Get("Origin"); origin != "" {
+	if origin := h.Get("Origin"); origin != "" && origin != "null" {
 		return s.allowedOrigin(origin, host)
 	}
 	switch h.Get("Sec-Fetch-Site") {
