@@ -435,3 +435,107 @@ func TestBrowserSignOutExpiredAccess(t *testing.T) {
 		t.Errorf("JSON refresh: %d", code)
 	}
 }
+
+// browserDecisionYAML is browserYAML with a trusted proxy asking for
+// decisions.
+const browserDecisionYAML = "trusted_proxies: [192.0.2.1/32]\n" + browserYAML
+
+// TestBrowserDecisions: the decision endpoints accept the session cookie
+// the proxy passes on; a navigation without a session is sent to renew in
+// Traefik's and Caddy's dialect (they relay the 302), and answered 401 in
+// nginx's (which follows its own auth-signin).
+func TestBrowserDecisions(t *testing.T) {
+	up := newUpstream(t)
+	g := newAccountsGateway(t, browserDecisionYAML, up.URL)
+	j := signIn(t, g)
+	nav := func(r *http.Request) *http.Request {
+		r.Header.Set("Sec-Fetch-Mode", "navigate")
+		r.Header.Set("Accept", "text/html")
+		return r
+	}
+
+	for _, dialect := range []string{dialectNginx, "ingress-nginx", dialectForward} {
+		r := nav(ask(dialect, "GET", "/app?x=1"))
+		r.Header.Set("Cookie", j.header("/app")+"; theme=dark")
+		w := serve(g, r)
+		if w.Code != 200 || w.Header().Get("X-Auth-Username") != "testuser" {
+			t.Errorf("%s with the session cookie: %d %v", dialect, w.Code, w.Header())
+		}
+		// The answer names the cookies the app may have.
+		if got := w.Header().Values("Cookie"); len(got) != 1 || got[0] != "theme=dark" {
+			t.Errorf("%s answer's Cookie = %q, want the app's own cookies", dialect, got)
+		}
+		// A cross-site post with the cookie is refused here too.
+		r = ask(dialect, "POST", "/app")
+		r.Header.Set("Cookie", j.header("/app"))
+		r.Header.Set("Origin", "https://evil.com")
+		if w := serve(g, r); w.Code != 403 {
+			t.Errorf("%s cross-site post: %d, want 403", dialect, w.Code)
+		}
+	}
+
+	w := serve(g, nav(ask(dialectForward, "GET", "/app?x=1")))
+	if w.Code != http.StatusFound || w.Header().Get("Location") != "/auth/refresh?rd=https%3A%2F%2Fapp.example.com%2Fapp%3Fx%3D1" {
+		t.Errorf("forward navigation without a session: %d to %q", w.Code, w.Header().Get("Location"))
+	}
+	if w := serve(g, ask(dialectForward, "GET", "/app")); w.Code != 401 {
+		t.Errorf("forward fetch without a session: %d, want 401", w.Code)
+	}
+	for _, dialect := range []string{dialectNginx, "ingress-nginx"} {
+		if w := serve(g, nav(ask(dialect, "GET", "/app"))); w.Code != 401 {
+			t.Errorf("%s navigation without a session: %d, want 401 (auth-signin redirects)", dialect, w.Code)
+		}
+	}
+	// The renewal accepts the absolute rd on the app's host.
+	r := browserRequest(jar{}, "GET", "/auth/refresh?rd=https%3A%2F%2Fapp.example.com%2Fapp", nil)
+	r.Host = "app.example.com"
+	if w := serve(g, r); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/auth/signin?rd=https%3A%2F%2Fapp.example.com%2Fapp" {
+		t.Errorf("renewal from the forward dialect: %d to %q", w.Code, w.Header().Get("Location"))
+	}
+}
+
+func TestBrowserSignUpPage(t *testing.T) {
+	up := newUpstream(t)
+	g := newAccountsGateway(t, browserYAML, up.URL)
+	j := jar{}
+	w := serve(g, browserRequest(j, "GET", "/auth/signup?rd=/app", nil))
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `<label for="password2">`) {
+		t.Fatalf("sign-up page: %d", w.Code)
+	}
+	j.take(w)
+	form := url.Values{"username": {"newuser"}, "password": {"testpass123"}, "password2": {"testpass123"},
+		"rd": {"/app"}, "csrf": {j["__Host-authgate-csrf"]}}
+	w = serve(g, browserRequest(j, "POST", "/auth/signup", form))
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/app" {
+		t.Fatalf("sign-up: %d to %q: %s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+	j.take(w)
+	if w := serve(g, browserRequest(j, "GET", "/app", nil)); w.Code != 200 || up.last(t).Header.Get("X-Auth-Username") != "newuser" {
+		t.Fatalf("app after sign-up: %d", w.Code)
+	}
+	// A taken name, differing passwords and a short password are shown.
+	for _, c := range []struct {
+		change func(url.Values)
+		status int
+		msg    string
+	}{
+		{func(url.Values) {}, 409, "Username or email already registered."},
+		{func(f url.Values) { f.Set("username", "other"); f.Set("password2", "x") }, 400, "The two passwords differ."},
+		{func(f url.Values) { f.Set("username", "other"); f.Set("password", "short"); f.Set("password2", "short") }, 400, "password"},
+	} {
+		f := url.Values{}
+		for k, v := range form {
+			f[k] = v
+		}
+		f.Set("csrf", j["__Host-authgate-csrf"])
+		c.change(f)
+		w := serve(g, browserRequest(j, "POST", "/auth/signup", f))
+		if w.Code != c.status || !strings.Contains(w.Body.String(), c.msg) {
+			t.Errorf("sign-up %v: %d, want %d with %q: %s", f, w.Code, c.status, c.msg, w.Body)
+		}
+	}
+	// The JSON endpoint is unchanged.
+	if code, _ := call(t, g, "POST", "/auth/signup", map[string]string{"username": "jsonuser", "password": "testpass123"}, ""); code != 201 {
+		t.Errorf("JSON signup: %d", code)
+	}
+}

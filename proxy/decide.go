@@ -115,6 +115,9 @@ func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex 
 	for _, v := range ex.headers {
 		h[v.name] = []string{v.value}
 	}
+	if s.Browser != nil {
+		h["Cookie"] = []string{upstreamCookies(r.Header)}
+	}
 	h.Set("Cache-Control", s.CacheControl)
 	w.WriteHeader(http.StatusOK)
 }

@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/authgate/authgate/proxy/browser"
 	"github.com/authgate/authgate/proxy/policy"
@@ -46,6 +47,18 @@ func forwardedTarget(h http.Header) string {
 		proto = "https"
 	}
 	return proto + "://" + h.Get("X-Forwarded-Host") + h.Get("X-Forwarded-Uri")
+}
+
+// upstreamCookies is the Cookie header the app behind a decision should
+// get: the request's cookies without authgate's, "" when none are left.
+// A decision answer carries it in its own Cookie header, which the proxy
+// copies onto the request it forwards (nginx auth_request_set,
+// ingress-nginx auth-response-headers, Traefik authResponseHeaders, Caddy
+// copy_headers), so the session cookie does not reach the app.
+func upstreamCookies(h http.Header) string {
+	c := http.Header{"Cookie": h.Values("Cookie")}
+	browser.StripCookies(c)
+	return strings.Join(c.Values("Cookie"), "; ")
 }
 
 // deny answers a failed authentication or authorization. On a browser

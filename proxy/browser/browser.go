@@ -107,11 +107,13 @@ func (s *Sessions) Serves(r *http.Request, p string) bool {
 	switch rest {
 	case signinPath, signoutPath, stylePath:
 		return true
-	case refreshPath, signupPath:
-		if rest == signupPath && !s.acc.SignupOpen() {
-			return false
-		}
-		return r.Method == http.MethodGet || r.Method == http.MethodHead || isForm(r)
+	case signupPath:
+		return s.acc.SignupOpen() && (r.Method == http.MethodGet || r.Method == http.MethodHead || isForm(r))
+	case refreshPath:
+		// GET renews (it rotates the refresh token, so not HEAD); a form
+		// is the sign-out sent on from signout. JSON stays the account
+		// endpoint's.
+		return r.Method == http.MethodGet || r.Method == http.MethodPost && isForm(r)
 	}
 	return false
 }
@@ -135,7 +137,7 @@ func (s *Sessions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.signoutPage(w, r)
 	case rest == signoutPath && r.Method == http.MethodPost:
 		s.signout(w, r)
-	case rest == refreshPath && get:
+	case rest == refreshPath && r.Method == http.MethodGet:
 		s.renew(w, r)
 	case rest == refreshPath && r.Method == http.MethodPost:
 		s.signoutByRefresh(w, r)
