@@ -521,7 +521,11 @@ func TestBrowserSignUpPage(t *testing.T) {
 	}{
 		{func(url.Values) {}, 409, "Username or email already registered."},
 		{func(f url.Values) { f.Set("username", "other"); f.Set("password2", "x") }, 400, "The two passwords differ."},
-		{func(f url.Values) { f.Set("username", "other"); f.Set("password", "short"); f.Set("password2", "short") }, 400, "password"},
+		{func(f url.Values) {
+			f.Set("username", "other")
+			f.Set("password", "short")
+			f.Set("password2", "short")
+		}, 400, "password"},
 	} {
 		f := url.Values{}
 		for k, v := range form {
