@@ -26,9 +26,14 @@ demo: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run='^(TestAddedAllocations|TestChargedBytesCoverHeap)$$' ./proxy ./proxy/tokencache
 
+# Every Go benchmark with allocations, TestAddedAllocations (authgate adds
+# at most 20 allocations per request to a bare ReverseProxy) and
+# TestChargedBytesCoverHeap (token_cache.max_bytes bounds real memory),
+# which need a build without the race detector.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	$(GO) test -run='^(TestAddedAllocations|TestChargedBytesCoverHeap)$$' -bench=. -benchmem ./...
 
 # 100 concurrent clients against a real authgate process (loopback), on
 # SQLite and on PostgreSQL (AUTHGATE_TEST_POSTGRES_URL; see .ci/run), then

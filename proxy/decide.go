@@ -112,8 +112,9 @@ func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex 
 	for _, name := range s.decisionHeaders {
 		h[name] = []string{""}
 	}
-	for _, v := range ex.headers {
-		h[v.name] = []string{v.value}
+	for i := range ex.headers {
+		v := &ex.headers[i]
+		h[v.name] = v.value[:]
 	}
 	if s.Browser != nil {
 		h["Cookie"] = []string{upstreamCookies(r.Header)}

@@ -42,14 +42,73 @@ import (
 // Defaults used when an Options field is zero.
 const (
 	DefaultMaxEntries       = 10000
-	DefaultMaxBytes   int64 = 16 << 20
+	DefaultMaxBytes   int64 = 4 << 20
 	DefaultTTL              = 30 * time.Second
 )
 
-// EntryOverhead is charged to every entry on top of the token's length
-// (which stands in for the size of its claims): the digest, the entry,
-// its map slot and the Identity.
-const EntryOverhead = 256
+// EntryOverhead is charged to every entry on top of its claims (see
+// EntrySize): the digest, the entry, its map slot and the Identity.
+const EntryOverhead = 384
+
+// Estimates of the heap taken by decoded JSON values (Go 1.24+ maps:
+// slots of key and value in groups of eight, at most 7/8 full).
+const (
+	mapHeader  = 64
+	mapSlot    = 48 // string key header + interface value + control byte, rounded up for load
+	sliceHead  = 24
+	boxedValue = 16 // the interface's heap box (string header or float64)
+)
+
+// EntrySize is what an entry for id is charged against MaxBytes: an
+// estimate, from above, of the heap it holds (EntryOverhead, the claims as
+// decoded from JSON, roles and scopes). A token with many claims or long
+// group lists costs more than its length suggests: each item of a list is a
+// Go value of its own.
+func EntrySize(id *identity.Identity) int64 {
+	n := int64(EntryOverhead) + stringsSize(id.Roles) + stringsSize(id.Scopes) +
+		int64(len(id.Issuer)+len(id.Subject)+len(id.TokenID))
+	return n + valueSize(id.Claims)
+}
+
+func stringsSize(ss []string) int64 {
+	if ss == nil {
+		return 0
+	}
+	n := int64(sliceHead + 16*cap(ss))
+	for _, s := range ss {
+		n += roundUp(len(s))
+	}
+	return n
+}
+
+// valueSize estimates the heap held by v, a value decoded from JSON.
+func valueSize(v any) int64 {
+	switch v := v.(type) {
+	case map[string]any:
+		n := int64(mapHeader)
+		for k, x := range v {
+			n += mapSlot + roundUp(len(k)) + valueSize(x)
+		}
+		return n
+	case []any:
+		n := int64(sliceHead + 16*cap(v))
+		for _, x := range v {
+			n += valueSize(x)
+		}
+		return n
+	case string:
+		return boxedValue + roundUp(len(v))
+	case json.Number:
+		return boxedValue + roundUp(len(v))
+	case nil, bool:
+		return 0 // no box: the runtime shares these values
+	default:
+		return boxedValue
+	}
+}
+
+// roundUp is n rounded up to the allocator's smallest size class step.
+func roundUp(n int) int64 { return int64((n + 15) &^ 15) }
 
 // Results reported to Options.Record.
 const (
@@ -70,8 +129,8 @@ type Verifier interface {
 type Options struct {
 	// MaxEntries bounds the number of entries.
 	MaxEntries int
-	// MaxBytes bounds the bytes charged to entries: each costs the token's
-	// length plus EntryOverhead.
+	// MaxBytes bounds the bytes charged to entries: each costs
+	// EntrySize, an estimate from above of the heap it holds.
 	MaxBytes int64
 	// TTL is the longest an entry is served.
 	TTL time.Duration
@@ -151,7 +210,7 @@ func New(v Verifier, o Options) *Cache {
 // Verify returns the identity raw proves: from the cache when a fresh entry
 // for raw is there, else from the wrapped Verifier, storing a success.
 func (c *Cache) Verify(raw string) (*identity.Identity, error) {
-	key := sha256.Sum256([]byte(raw))
+	key := hashToken(raw)
 	s := &c.shards[int(key[0])%len(c.shards)]
 	now := c.now()
 	gen := c.generation()
@@ -176,9 +235,20 @@ func (c *Cache) Verify(raw string) (*identity.Identity, error) {
 	// Keys that changed during the verification may be either the old or
 	// the new ones: keep nothing.
 	if c.generation() == gen {
-		c.store(s, key, int64(len(raw)), id, c.now(), gen)
+		c.store(s, key, id, c.now(), gen)
 	}
 	return id, nil
+}
+
+// hashToken is sha256.Sum256 of raw, through a stack buffer for the usual
+// token sizes: converting raw to a byte slice would allocate.
+func hashToken(raw string) [sha256.Size]byte {
+	var buf [2048]byte
+	if len(raw) > len(buf) {
+		return sha256.Sum256([]byte(raw))
+	}
+	n := copy(buf[:], raw)
+	return sha256.Sum256(buf[:n])
 }
 
 func (c *Cache) generation() uint64 {
@@ -190,12 +260,12 @@ func (c *Cache) generation() uint64 {
 
 // store keeps id unless it cannot be served at now (not yet valid, or no
 // exp) or is larger than the shard.
-func (c *Cache) store(s *shard, key [sha256.Size]byte, tokenLen int64, id *identity.Identity, now time.Time, gen uint64) {
+func (c *Cache) store(s *shard, key [sha256.Size]byte, id *identity.Identity, now time.Time, gen uint64) {
 	nbf, ok := notBefore(id)
 	if !ok || now.Before(nbf) || id.ExpiresAt.IsZero() || !now.Before(id.ExpiresAt) {
 		return
 	}
-	size := tokenLen + EntryOverhead
+	size := EntrySize(id)
 	if size > s.maxBytes {
 		return
 	}

@@ -3,6 +3,7 @@ package tokencache_test
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -461,5 +462,70 @@ func TestGenerationChangeDropsEntries(t *testing.T) {
 	}
 	if f.mustVerify(t, raw) {
 		t.Error("not cached again under the new generation")
+	}
+}
+
+// TestChargedBytesCoverHeap: what an entry is charged (EntrySize) is at
+// least what it takes on the heap, and not far above, so max_bytes bounds
+// the cache's memory and not only a figure: for access tokens with a few
+// claims, and for tokens with a long group list (many small Go values).
+func TestChargedBytesCoverHeap(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes heap sizes; `make bench` runs this test without it")
+	}
+	groups := make([]string, 200)
+	for i := range groups {
+		groups[i] = fmt.Sprintf("g%d", i)
+	}
+	for _, tc := range []struct {
+		name  string
+		extra map[string]any
+	}{
+		{"access token", nil},
+		{"200 groups", map[string]any{"groups": groups, "realm_access": map[string]any{"roles": []string{"a", "b"}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 1000
+			f := newFixture(t, keys.EdDSA, tokencache.Options{MaxEntries: 2 * n, MaxBytes: 1 << 30})
+			toks := make([]string, n)
+			for i := range toks {
+				claims := map[string]any{"sub": fmt.Sprintf("user-%d", i), "jti": fmt.Sprintf("jti-%08d", i),
+					"preferred_username": fmt.Sprintf("user%d", i), "email": fmt.Sprintf("user%d@example.com", i),
+					"sid": fmt.Sprintf("%032x", i)}
+				for k, v := range tc.extra {
+					claims[k] = v
+				}
+				toks[i] = f.sign(t, claims)
+			}
+			heap := func() uint64 {
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				return ms.HeapAlloc
+			}
+			before := heap()
+			var charged int64
+			for i, raw := range toks {
+				id, err := f.cache.Verify(raw)
+				if err != nil || id.Subject != fmt.Sprintf("user-%d", i) {
+					t.Fatalf("Verify = %v, %v", id, err)
+				}
+				charged += tokencache.EntrySize(id)
+			}
+			after := heap()
+			if got, _ := f.cache.Len(); got != n {
+				t.Fatalf("%d entries cached, want %d", got, n)
+			}
+			used := int64(after) - int64(before)
+			t.Logf("%d entries: %d bytes on the heap (%d per entry), %d charged (%d per entry); tokens %d bytes",
+				n, used, used/n, charged, charged/n, len(toks[0]))
+			if used > charged {
+				t.Errorf("entries take %d bytes on the heap, more than the %d charged: max_bytes does not bound memory", used, charged)
+			}
+			if charged > 2*used {
+				t.Errorf("%d bytes charged for %d on the heap: the estimate wastes most of max_bytes", charged, used)
+			}
+			runtime.KeepAlive(toks)
+		})
 	}
 }
