@@ -101,7 +101,7 @@ func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex 
 	}
 	ex.path = p
 	if d == dialectForward {
-		ex.session.target = forwardedTarget(r.Header)
+		ex.session.forwarded = r.Header
 	}
 	// No route is 403, not 404: nginx turns any status but 401 and 403
 	// into 500.

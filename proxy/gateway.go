@@ -130,7 +130,7 @@ func (s *Snapshot) serve(w http.ResponseWriter, r *http.Request, ex *exchange) {
 		ex.route = "well_known"
 		return
 	}
-	ex.session.target = r.URL.RequestURI()
+	ex.session.uri = r.URL
 	rr := s.admit(w, r.Header, r.Host, r.Method, ex, http.StatusNotFound)
 	if rr == nil {
 		return

@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/authgate/authgate/proxy/browser"
@@ -15,11 +16,25 @@ import (
 type sessionState struct {
 	// cookie: the token came from the session cookie, not a header.
 	cookie bool
-	// target is the URL a browser sent to sign in comes back to: the
-	// request's own path and query on the proxy path, the original URL a
-	// Traefik or Caddy sub-request names. "" where a redirect cannot be
-	// answered (nginx's sub-requests, which follow auth-signin instead).
-	target string
+	// uri is the request's URL on the proxy path, forwarded the headers
+	// of a Traefik or Caddy sub-request: where the URL a browser sent to
+	// sign in comes back to is read from, only when one is (see target).
+	uri       *url.URL
+	forwarded http.Header
+}
+
+// target is the URL a browser sent to sign in comes back to: the
+// request's own path and query on the proxy path, the original URL a
+// Traefik or Caddy sub-request names. "" where a redirect cannot be
+// answered (nginx's sub-requests, which follow auth-signin instead).
+func (st *sessionState) target() string {
+	switch {
+	case st.uri != nil:
+		return st.uri.RequestURI()
+	case st.forwarded != nil:
+		return forwardedTarget(st.forwarded)
+	}
+	return ""
 }
 
 // credential returns the bearer token of the Authorization header or,
@@ -68,11 +83,15 @@ func upstreamCookies(h http.Header) string {
 // challenge.
 func (s *Snapshot) deny(w http.ResponseWriter, h http.Header, method string, rr *gatewayRoute, ex *exchange, err error) respond.Reason {
 	d := respond.DenialFor(err)
-	if !rr.Browser || s.Browser == nil || ex.session.target == "" || errors.Is(err, policy.ErrForbidden) ||
+	if !rr.Browser || s.Browser == nil || errors.Is(err, policy.ErrForbidden) ||
 		!(ex.session.cookie || errors.Is(err, token.ErrMissing)) || !browser.Navigation(method, h) {
 		return respond.Deny(w, s.Realm, err).Reason
 	}
-	w.Header().Set("Location", s.Browser.RenewURL(ex.session.target))
+	target := ex.session.target()
+	if target == "" {
+		return respond.Deny(w, s.Realm, err).Reason
+	}
+	w.Header().Set("Location", s.Browser.RenewURL(target))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusFound)
 	return d.Reason

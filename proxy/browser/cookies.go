@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,8 +42,12 @@ func namesFor(domain string) cookieNames {
 // never reach an upstream. Names compare without regard to case, as some
 // frameworks read them.
 func ours(name string) bool {
-	n := strings.ToLower(strings.TrimSpace(name))
-	return strings.HasPrefix(n, "__host-authgate-") || strings.HasPrefix(n, "__secure-authgate-")
+	n := strings.TrimSpace(name)
+	return hasPrefixFold(n, "__host-authgate-") || hasPrefixFold(n, "__secure-authgate-")
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // StripCookies removes authgate's cookies from every Cookie header of h
@@ -51,6 +56,9 @@ func ours(name string) bool {
 func StripCookies(h http.Header) {
 	for k, vals := range h {
 		if !strings.EqualFold(k, "Cookie") {
+			continue
+		}
+		if !slices.ContainsFunc(vals, func(v string) bool { return stripLine(v) != v }) {
 			continue
 		}
 		out := vals[:0:0]
@@ -69,12 +77,19 @@ func StripCookies(h http.Header) {
 
 // stripLine removes authgate's pairs from one Cookie header line.
 func stripLine(line string) string {
-	var b strings.Builder
 	changed := false
 	for part := range strings.SplitSeq(line, ";") {
-		name, _, _ := strings.Cut(part, "=")
-		if ours(name) {
+		if name, _, _ := strings.Cut(part, "="); ours(name) {
 			changed = true
+			break
+		}
+	}
+	if !changed {
+		return line // the common case: nothing to copy
+	}
+	var b strings.Builder
+	for part := range strings.SplitSeq(line, ";") {
+		if name, _, _ := strings.Cut(part, "="); ours(name) {
 			continue
 		}
 		if strings.TrimSpace(part) == "" {
@@ -84,9 +99,6 @@ func stripLine(line string) string {
 			b.WriteString("; ")
 		}
 		b.WriteString(strings.TrimSpace(part))
-	}
-	if !changed {
-		return line
 	}
 	return b.String()
 }
