@@ -160,6 +160,9 @@ func TestBrowserCookieSetAttributes(t *testing.T) {
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
 		t.Fatalf("sign-in without rd: %d to %q", w.Code, w.Header().Get("Location"))
 	}
+	if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("sign-in redirect Cache-Control = %q, want no-store", cc)
+	}
 	set := map[string]*http.Cookie{}
 	for _, c := range w.Result().Cookies() {
 		set[c.Name] = c

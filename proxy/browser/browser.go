@@ -122,6 +122,11 @@ func (s *Sessions) Serves(r *http.Request, p string) bool {
 func (s *Sessions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, s.prefix)
 	get := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if rest != stylePath {
+		// Every answer but the stylesheet, redirects that set cookies
+		// included, is the page's own and never cached.
+		s.header(w)
+	}
 	switch {
 	case rest == stylePath && get:
 		serveStyle(w, r)
