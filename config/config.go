@@ -86,6 +86,9 @@ type Config struct {
 	// Accounts, when present, serves signup, login, refresh and logout.
 	// Needs tokens and store.
 	Accounts *Accounts `yaml:"accounts"`
+	// Browser, when present, serves people in browsers: a sign-in page,
+	// cookie sessions and redirects to sign in. Needs accounts.
+	Browser *Browser `yaml:"browser"`
 	// ForwardAuth configures the decision endpoints (/auth/verify,
 	// /auth/forward, /auth/ext-authz/...).
 	ForwardAuth ForwardAuth `yaml:"forward_auth"`
@@ -362,6 +365,25 @@ type CORS struct {
 	MaxAge time.Duration `yaml:"max_age"`
 }
 
+// Browser configures the sign-in page and cookie sessions. Every route
+// then accepts the session cookie as well as Authorization: Bearer (the
+// header wins when both are present), and a cookie-authenticated request
+// that changes state (or opens a WebSocket) must come from an allowed
+// origin.
+type Browser struct {
+	// AllowedRedirectHosts are the hosts, besides the request's own, that
+	// the rd of the sign-in, renewal and sign-out pages may name, and
+	// that are allowed origins of cookie-authenticated requests:
+	// "app.example.com" (any port), or "*.example.com" for its
+	// subdomains. Default: none.
+	AllowedRedirectHosts []string `yaml:"allowed_redirect_hosts"`
+	// CookieDomain, when set, puts the session cookies on this parent
+	// domain (with the __Secure- prefix) so that several subdomains behind
+	// one ingress share the session. Default: host-only cookies (the
+	// access cookie with the __Host- prefix).
+	CookieDomain string `yaml:"cookie_domain"`
+}
+
 // Route is one routing rule: which requests it matches, what identity they
 // need, and which upstream serves them.
 type Route struct {
@@ -424,6 +446,11 @@ type Route struct {
 	// CORS, when present, lets pages of other origins call the route
 	// from the browser; see CORS. Default: none.
 	CORS *CORS `yaml:"cors"`
+	// Browser answers a request without a session, when it is a browser
+	// navigation, with a redirect to the sign-in page (through the session
+	// renewal endpoint) instead of 401. Needs the top-level browser key
+	// and auth: required or optional.
+	Browser bool `yaml:"browser"`
 	// UpstreamMaxIdleConns is how many idle connections to each upstream
 	// host are kept for reuse: enough for the concurrency the route
 	// serves, or requests beyond it open new connections. Default 256; it

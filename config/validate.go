@@ -114,6 +114,9 @@ func (c *Config) Validate() error {
 	if c.Accounts != nil {
 		c.Accounts.validate(&ps, keyPath{"accounts"}, c)
 	}
+	if c.Browser != nil {
+		c.Browser.validate(&ps, keyPath{"browser"}, c)
+	}
 
 	issuerNames := map[string]bool{}
 	if c.Tokens != nil {
@@ -168,6 +171,12 @@ func (c *Config) Validate() error {
 		}
 		if r.IdentityToken && (c.Tokens == nil || c.Tokens.SigningKey == "") {
 			ps.add(at.with("identity_token"), "needs tokens.signing_key: upstreams verify it against the published JWKS")
+		}
+		if r.Browser && c.Browser == nil {
+			ps.add(at.with("browser"), "needs the top-level browser key (the sign-in page)")
+		}
+		if r.Browser && r.Auth == AuthNone {
+			ps.add(at.with("browser"), "needs auth: required or optional")
 		}
 		if len(r.Issuers) > 0 && r.Auth == AuthNone {
 			ps.add(at.with("issuers"), "needs auth: required or optional")
@@ -331,6 +340,31 @@ func (a *Accounts) validate(ps *problems, at keyPath, c *Config) {
 	}
 	if c.Store == "" {
 		ps.add(at, "accounts need a store (store: sqlite:data/authgate.db, or a postgres:// URL)")
+	}
+}
+
+func (b *Browser) validate(ps *problems, at keyPath, c *Config) {
+	if c.Accounts == nil {
+		ps.add(at, "the sign-in page needs accounts to be configured")
+	}
+	for i, h := range b.AllowedRedirectHosts {
+		switch {
+		case h == "":
+			ps.add(at.with("allowed_redirect_hosts", i), "must not be empty")
+		case strings.Contains(h, ":") && !strings.HasPrefix(h, "["):
+			ps.add(at.with("allowed_redirect_hosts", i), "%q must be a host without a port", h)
+		default:
+			if err := route.CheckHost(h); err != nil {
+				ps.add(at.with("allowed_redirect_hosts", i), "%v", err)
+			}
+		}
+	}
+	if d := b.CookieDomain; d != "" {
+		if strings.Contains(d, "*") || strings.HasPrefix(d, ".") || !strings.Contains(d, ".") || route.CheckHost(d) != nil {
+			ps.add(at.with("cookie_domain"), "%q must be a domain name such as example.com (no leading dot, no wildcard)", d)
+		} else if _, err := netip.ParseAddr(d); err == nil {
+			ps.add(at.with("cookie_domain"), "%q must be a domain name, not an IP address", d)
+		}
 	}
 }
 

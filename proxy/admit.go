@@ -45,11 +45,17 @@ func (s *Snapshot) admit(w http.ResponseWriter, h http.Header, host, method stri
 		rr.CORS.Actual(w, method, h)
 	}
 	var err error
-	if ex.id, err = s.authenticate(h, rr); err == nil && ex.id != nil {
+	if ex.id, err = s.authenticate(h, rr, ex); err == nil && ex.id != nil {
 		ex.headers, err = s.identityHeaders(ex.headerBuf[:], ex.id, rr)
 	}
+	if err == nil && ex.session.cookie && !s.Browser.CheckCookieRequest(method, host, h) &&
+		(rr.CORS == nil || !rr.CORS.AllowsCredentialsFrom(h)) {
+		ex.reason = respond.ReasonCSRF
+		respond.Error(w, http.StatusForbidden, "cross-site request refused")
+		return nil
+	}
 	if err != nil {
-		ex.reason = respond.Deny(w, s.Realm, err).Reason
+		ex.reason = s.deny(w, h, method, rr, ex, err)
 		return nil
 	}
 	return rr
@@ -58,11 +64,11 @@ func (s *Snapshot) admit(w http.ResponseWriter, h http.Header, host, method stri
 // authenticate applies the route's auth mode. It returns a nil identity for
 // an anonymous request the route lets through. When the identity is valid but
 // fails the route's requirements it returns both, for the access log.
-func (s *Snapshot) authenticate(h http.Header, rr *gatewayRoute) (*identity.Identity, error) {
+func (s *Snapshot) authenticate(h http.Header, rr *gatewayRoute, ex *exchange) (*identity.Identity, error) {
 	if rr.Auth == AuthNone {
 		return nil, nil
 	}
-	raw, err := token.FromHeader(h)
+	raw, err := s.credential(h, ex)
 	if err != nil {
 		if rr.Auth == AuthOptional && errors.Is(err, token.ErrMissing) {
 			return nil, nil

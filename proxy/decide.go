@@ -100,6 +100,9 @@ func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex 
 		return
 	}
 	ex.path = p
+	if d == dialectForward {
+		ex.session.forwarded = r.Header
+	}
 	// No route is 403, not 404: nginx turns any status but 401 and 403
 	// into 500.
 	// A preflight to a route with CORS is allowed as it stands, anonymous:
@@ -115,6 +118,9 @@ func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex 
 	for i := range ex.headers {
 		v := &ex.headers[i]
 		h[v.name] = v.value[:]
+	}
+	if s.Browser != nil {
+		h["Cookie"] = []string{upstreamCookies(r.Header)}
 	}
 	h.Set("Cache-Control", s.CacheControl)
 	w.WriteHeader(http.StatusOK)

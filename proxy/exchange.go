@@ -33,6 +33,8 @@ type exchange struct {
 	bodyTimedOut atomic.Bool
 	status       int
 	bytes        int64
+	// session says what a browser session did for this request.
+	session sessionState
 
 	// requestIDIn, requestIDOut and requestIDUp back the X-Request-Id
 	// values set on the request, on the answer and upstream, and realIPUp

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authgate/authgate/proxy/browser"
 	"github.com/authgate/authgate/proxy/crossorigin"
 	"github.com/authgate/authgate/proxy/headers"
 	"github.com/authgate/authgate/proxy/respond"
@@ -27,6 +28,7 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 			ex := exchangeOf(pr.In)
 			out := pr.Out
 			s.strip.Strip(out.Header)
+			browser.StripCookies(out.Header) // authgate's cookies are never an upstream's
 			// Authorization goes upstream only when the route asks for it
 			// and, on a route that authenticates, only as the bearer token
 			// authgate verified: another scheme ("Basic ...") on an

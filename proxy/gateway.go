@@ -110,6 +110,14 @@ func (s *Snapshot) serve(w http.ResponseWriter, r *http.Request, ex *exchange) {
 		s.decide(w, r, dialect, ex)
 		return
 	}
+	if b := s.Browser; b != nil && b.Serves(r, p) {
+		ex.route = "accounts"
+		r2, u := *r, *r.URL
+		u.Path, u.RawPath = p, ""
+		r2.URL = &u
+		b.ServeHTTP(w, &r2)
+		return
+	}
 	if acc := s.Settings.Accounts; acc != nil && acc.Owns(p) {
 		ex.route = "accounts"
 		if s.AccountsCORS != nil && s.accountsCORS(w, r) {
@@ -128,6 +136,7 @@ func (s *Snapshot) serve(w http.ResponseWriter, r *http.Request, ex *exchange) {
 	if r.Method == http.MethodOptions && s.cors && s.preflight(w, r, ex) {
 		return
 	}
+	ex.session.uri = r.URL
 	rr := s.admit(w, r.Header, r.Host, r.Method, ex, http.StatusNotFound)
 	if rr == nil {
 		return

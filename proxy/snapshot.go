@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/browser"
 	"github.com/authgate/authgate/proxy/clientip"
 	"github.com/authgate/authgate/proxy/crossorigin"
 	"github.com/authgate/authgate/proxy/headers"
@@ -77,6 +78,9 @@ type Route struct {
 	PreserveHost bool
 	// ForwardAuthorization forwards the client's Authorization header.
 	ForwardAuthorization bool
+	// Browser sends a browser navigation without a live session to sign
+	// in (through Settings.Browser's renewal) instead of answering 401.
+	Browser bool
 	// Transport carries requests to the upstream. Snapshots share
 	// transports so that upstream connections outlive a reload.
 	Transport http.RoundTripper
@@ -142,6 +146,9 @@ type Settings struct {
 	// AccountsCORS is the CORS policy of the account endpoints, as a
 	// route's CORS is of the route; nil for none.
 	AccountsCORS *crossorigin.Policy
+	// Browser serves the sign-in pages and makes every route accept the
+	// session cookie; nil when browsers have no sessions.
+	Browser *browser.Sessions
 	// Documents are served under /.well-known/; nil serves none.
 	Documents *Documents
 	// IdentityHeaders are set from every identity; IssuerHeaders adds more
@@ -235,6 +242,8 @@ func NewSnapshot(s Settings) (*Snapshot, error) {
 			return nil, fmt.Errorf("route %s: no upstream", r.Name)
 		case r.IdentityToken && s.IdentitySigner == nil:
 			return nil, fmt.Errorf("route %s: identity tokens need a signer", r.Name)
+		case r.Browser && s.Browser == nil:
+			return nil, fmt.Errorf("route %s: browser routes need the sign-in pages", r.Name)
 		}
 		rules[i] = r.Match
 		gr := &gatewayRoute{Route: r}

@@ -129,6 +129,29 @@ routes:
 `,
 			want: []string{`FILE:5: routes[0].auth: auth "required" needs a token verifier: configure tokens or issuers`},
 		},
+		{
+			name: "browser problems",
+			yaml: `tokens:
+  issuer: http://authgate.test
+  audience: a
+  signing_key: k.pem
+browser:
+  allowed_redirect_hosts: ["app.example.com:443"]
+  cookie_domain: .example.com
+routes:
+  - name: app
+    path: /app
+    upstream: http://127.0.0.1:9000
+    auth: none
+    browser: true
+`,
+			want: []string{
+				"FILE:5: browser: the sign-in page needs accounts to be configured",
+				`FILE:6: browser.allowed_redirect_hosts[0]: "app.example.com:443" must be a host without a port`,
+				`FILE:7: browser.cookie_domain: ".example.com" must be a domain name such as example.com (no leading dot, no wildcard)`,
+				"FILE:13: routes[0].browser: needs auth: required or optional",
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,34 +66,54 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	name := req.Username
 	if (req.Username == "") == (req.Email == "") {
 		respond.Error(w, http.StatusBadRequest, "give either username or email")
 		return
-	}
-	if name == "" {
-		name = req.Email
 	}
 	if req.Password == "" {
 		respond.Error(w, http.StatusBadRequest, "password is required")
 		return
 	}
-	// Throttle by what was presented, whether or not such an account
-	// exists, so throttling reveals nothing about which accounts exist.
+	f, tokens, err := s.passwordLogin(r, req.Username, req.Email, req.Password)
+	var throttled *ThrottledError
+	switch {
+	case errors.Is(err, ErrInvalidCredentials):
+		s.unauthorized(w, invalidCredentials)
+		return
+	case errors.As(err, &throttled):
+		tooMany(w, throttled.Wait)
+		return
+	case err != nil:
+		s.writeErr(w, r, err)
+		return
+	}
+	s.writeTokens(w, r, tokens, f, "Login successful")
+}
+
+// passwordLogin is every password login, the JSON endpoint's and the
+// sign-in page's: throttled by what was presented, whether or not such an
+// account exists (so throttling reveals nothing about which accounts
+// exist), then one answer for every failure. Give username or email; with
+// both, the username is looked up first and the email when no username
+// matches (the sign-in page's one field). It returns ErrInvalidCredentials,
+// a *ThrottledError, or a store or hasher error.
+func (s *Service) passwordLogin(r *http.Request, username, email, pw string) (*Family, *issued, error) {
+	name := username
+	if name == "" {
+		name = email
+	}
 	keys := s.throttleKeys(r, name)
 	wait, scope, err := s.throttleWait(r.Context(), keys)
 	if err != nil {
-		s.writeErr(w, r, err)
-		return
+		return nil, nil, err
 	}
 	if wait > 0 {
 		s.d.Metrics.LoginThrottled(scope)
 		s.d.Logger.Warn("login throttled", "scope", scope, "client_ip", s.d.ClientIP(r), "retry_after", wait.String())
-		tooMany(w, wait)
-		return
+		return nil, nil, &ThrottledError{Wait: wait}
 	}
 
-	u, err := s.authenticate(r, req.Username, req.Email, req.Password)
+	u, err := s.authenticate(r, username, email, pw)
 	switch {
 	case errors.Is(err, errBadCredentials):
 		for _, k := range keys {
@@ -102,11 +122,9 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 				s.d.Logger.Warn("login throttle not recorded", "scope", k.scope, "error", err)
 			}
 		}
-		s.unauthorized(w, invalidCredentials)
-		return
+		return nil, nil, ErrInvalidCredentials
 	case err != nil:
-		s.writeErr(w, r, err)
-		return
+		return nil, nil, err
 	}
 	// The owner is in: the account's counts start over, the address's do
 	// not (it may be spraying other accounts).
@@ -115,13 +133,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 			s.d.Logger.Warn("login throttle not reset", "scope", k.scope, "error", err)
 		}
 	}
-
-	f, tokens, err := s.startFamily(r.Context(), u)
-	if err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	s.writeTokens(w, r, tokens, f, "Login successful")
+	return s.startFamily(r.Context(), u)
 }
 
 // throttleKey is one key a login is throttled by.
@@ -176,7 +188,8 @@ func (s *Service) authenticate(r *http.Request, username, email, pw string) (*Us
 	var err error
 	if username != "" {
 		u, err = s.d.Store.UserByUsername(ctx, username)
-	} else {
+	}
+	if email != "" && (username == "" || errors.Is(err, ErrNotFound)) {
 		u, err = s.d.Store.UserByEmail(ctx, email)
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -247,14 +260,9 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, http.StatusBadRequest, "refresh_token is required")
 		return
 	}
-	f, tokens, err := s.rotate(r.Context(), presented)
+	f, tokens, err := s.renew(r, presented)
 	if err != nil {
-		if isRefreshFailure(err) {
-			if errors.Is(err, errReuse) {
-				s.d.Metrics.RefreshReuse()
-				s.d.Logger.Warn("security event: refresh token reuse, family revoked",
-					"family", f.ID, "user", f.UserID, "client_ip", s.d.ClientIP(r))
-			}
+		if errors.Is(err, ErrSessionEnded) {
 			s.clearCookie(w)
 			s.unauthorized(w, "invalid refresh token")
 			return
@@ -263,6 +271,26 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeTokens(w, r, tokens, f, "Token refreshed")
+}
+
+// renew rotates a refresh token, for the JSON endpoint and the browser
+// renewal alike. A reuse is logged as a security event and counted. Every
+// refresh failure (unknown, ended, reused, the user gone) is returned
+// wrapped in ErrSessionEnded; other errors are the store's.
+func (s *Service) renew(r *http.Request, presented string) (*Family, *issued, error) {
+	f, tokens, err := s.rotate(r.Context(), presented)
+	if err != nil {
+		if isRefreshFailure(err) {
+			if errors.Is(err, errReuse) {
+				s.d.Metrics.RefreshReuse()
+				s.d.Logger.Warn("security event: refresh token reuse, family revoked",
+					"family", f.ID, "user", f.UserID, "client_ip", s.d.ClientIP(r))
+			}
+			return nil, nil, fmt.Errorf("%w: %w", ErrSessionEnded, err)
+		}
+		return nil, nil, err
+	}
+	return f, tokens, nil
 }
 
 func isRefreshFailure(err error) bool {

@@ -31,6 +31,7 @@ import (
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy"
 	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/browser"
 	"github.com/authgate/authgate/proxy/clientip"
 	"github.com/authgate/authgate/proxy/crossorigin"
 	"github.com/authgate/authgate/proxy/keys"
@@ -147,6 +148,9 @@ func (b *builder) build() (*Snapshot, error) {
 		if st.AccountsCORS, err = corsPolicy(cfg.Accounts.CORS); err != nil {
 			b.fail("accounts.cors: %w", err)
 		}
+	}
+	if cfg.Browser != nil && st.Accounts != nil {
+		st.Browser = b.browser(st.Accounts)
 	}
 	for i := range cfg.Routes {
 		if r, ok := b.route(i); ok {
@@ -295,6 +299,7 @@ func (b *builder) route(i int) (proxy.Route, bool) {
 		StripPrefix:          rc.StripPrefix,
 		PreserveHost:         rc.PreserveHost,
 		ForwardAuthorization: rc.ForwardAuthorization,
+		Browser:              rc.Browser && b.cfg.Browser != nil && b.res.mode != Check,
 		Transport:            tr,
 		CORS:                 cors,
 	}, true
@@ -410,6 +415,23 @@ func (b *builder) accounts(signer *token.Signer, verifier accounts.Verifier, tru
 		return nil
 	}
 	return svc
+}
+
+// browser builds the sign-in pages and session cookies on the account
+// service.
+func (b *builder) browser(acc *accounts.Service) *browser.Sessions {
+	bc := b.cfg.Browser
+	s, err := browser.New(browser.Config{
+		AllowedHosts: bc.AllowedRedirectHosts,
+		CookieDomain: bc.CookieDomain,
+		Logger:       b.res.logger,
+		Now:          b.res.now,
+	}, acc)
+	if err != nil {
+		b.fail("browser: %w", err)
+		return nil
+	}
+	return s
 }
 
 // writeHealther is a store that knows whether it can write without

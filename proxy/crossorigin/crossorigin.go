@@ -64,6 +64,10 @@ type Policy struct {
 	// writes nothing else (rs/cors with OptionsPassthrough and a handler
 	// that does nothing).
 	headers http.Handler
+	// cors answers whether an origin is allowed.
+	cors *cors.Cors
+	// credentials is Options.AllowCredentials.
+	credentials bool
 }
 
 // New checks o and compiles it.
@@ -84,7 +88,11 @@ func New(o Options) (*Policy, error) {
 		MaxAge:             maxAge,
 		OptionsPassthrough: true, // the caller writes the status
 	})
-	return &Policy{headers: c.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))}, nil
+	return &Policy{
+		headers:     c.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})),
+		cors:        c,
+		credentials: o.AllowCredentials,
+	}, nil
 }
 
 // check reports the first problem of o, or nil.
@@ -160,6 +168,21 @@ func (p *Policy) Actual(w http.ResponseWriter, method string, h http.Header) {
 		return
 	}
 	p.headers.ServeHTTP(w, &http.Request{Method: method, Header: h})
+}
+
+// AllowsCredentialsFrom reports whether the policy lets pages of the origin
+// in h's Origin header send cookies: the policy allows credentials and
+// that origin. A cookie-authenticated request from such a page is as
+// intended as one from the request's own origin.
+func (p *Policy) AllowsCredentialsFrom(h http.Header) bool {
+	if !p.credentials {
+		return false
+	}
+	o := h.Get("Origin")
+	if o == "" || o == "null" {
+		return false
+	}
+	return p.cors.OriginAllowed(&http.Request{Header: h})
 }
 
 // StripResponse removes every Access-Control-* header from an upstream's

@@ -59,13 +59,17 @@ const (
 	ReasonUpstreamTimeout Reason = "upstream_timeout"
 	ReasonClientClosed    Reason = "client_closed" // the client disconnected before the answer
 	ReasonBodyTimeout     Reason = "body_timeout"  // the client stalled sending the request body
+	// ReasonCSRF: a request authenticated by the session cookie that may
+	// change state (or open a WebSocket) came from an origin not allowed.
+	ReasonCSRF Reason = "csrf"
 )
 
 // Reasons lists every Reason, for metrics that pre-declare their labels.
 func Reasons() []Reason {
 	return []Reason{ReasonNoToken, ReasonMalformed, ReasonExpired, ReasonInvalid, ReasonForbidden,
 		ReasonNoRoute, ReasonBadPath, ReasonBadRequest, ReasonUntrustedPeer, ReasonUpstreamError, ReasonUpstreamTimeout,
-		ReasonClientClosed, ReasonBodyTimeout}
+		ReasonClientClosed, ReasonBodyTimeout,
+		ReasonCSRF}
 }
 
 // denials is the table from error to answer, checked in order.
