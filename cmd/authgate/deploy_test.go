@@ -1649,3 +1649,50 @@ func deployIsYAML(p string) bool {
 	ext := filepath.Ext(p)
 	return ext == ".yaml" || ext == ".yml"
 }
+
+// TestDeploySystemd: the unit checks the config before starting, reloads it
+// with SIGHUP (systemctl reload), and may bind ports below 1024 (an edge
+// gateway on :443) as its unprivileged user with no other capability.
+func TestDeploySystemd(t *testing.T) {
+	const file = "systemd/authgate.service"
+	data, err := os.ReadFile(filepath.Join(deployRoot, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := map[string][]string{}
+	for _, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "[") {
+			continue
+		}
+		k, v, _ := strings.Cut(l, "=")
+		unit[k] = append(unit[k], v)
+	}
+	one := func(k string) string {
+		if len(unit[k]) != 1 {
+			t.Errorf("deploy/%s: want one %s=, found %q", file, k, unit[k])
+			return ""
+		}
+		return unit[k][0]
+	}
+	if got := one("ExecReload"); !regexp.MustCompile(`^/bin/kill -(HUP|s HUP|SIGHUP) \$MAINPID$`).MatchString(got) {
+		t.Errorf("deploy/%s: ExecReload=%s; want /bin/kill -HUP $MAINPID (authgate reloads its config on SIGHUP)", file, got)
+	}
+	if got := one("ExecStart"); !strings.Contains(got, "serve -config "+deployConfigPath) {
+		t.Errorf("deploy/%s: ExecStart=%s does not serve %s", file, got, deployConfigPath)
+	}
+	if got := one("ExecStartPre"); !strings.Contains(got, "check -config "+deployConfigPath) {
+		t.Errorf("deploy/%s: ExecStartPre=%s does not check %s", file, got, deployConfigPath)
+	}
+	for _, k := range []string{"AmbientCapabilities", "CapabilityBoundingSet"} {
+		if got := one(k); got != "CAP_NET_BIND_SERVICE" {
+			t.Errorf("deploy/%s: %s=%s; want CAP_NET_BIND_SERVICE and nothing else", file, k, got)
+		}
+	}
+	if got := one("User"); got == "" || got == "root" {
+		t.Errorf("deploy/%s: User=%s; want an unprivileged user", file, got)
+	}
+	if got := one("NoNewPrivileges"); got != "yes" {
+		t.Errorf("deploy/%s: NoNewPrivileges=%s; want yes", file, got)
+	}
+}
