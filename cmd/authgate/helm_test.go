@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/authgate/authgate/proxy/keys"
 )
 
@@ -384,5 +386,46 @@ func TestHelmChartRefuses(t *testing.T) {
 				t.Errorf("helm template %s: the refusal does not name %q:\n%s", strings.Join(tc.set, " "), tc.want, stderr)
 			}
 		})
+	}
+}
+
+// TestHelmChartRestarts: a change of the keys authgate reads at start only
+// (store, postgres) changes the pod template, so the pods roll; any other
+// config change leaves the pod template as it is, so the pods keep running
+// and reload the ConfigMap in place.
+func TestHelmChartRestarts(t *testing.T) {
+	chart := filepath.Join(deployRoot, helmChart)
+	podTemplate := func(set ...string) string {
+		t.Helper()
+		args := append([]string{"template", "authgate", chart, "--namespace", helmNamespace}, helmArgs("examples/replicas.yaml", set)...)
+		out, stderr, err := runHelm(t, args...)
+		if err != nil {
+			t.Fatalf("helm template %v: %v\n%s", set, err, stderr)
+		}
+		k := helmRendered(t, "examples/replicas.yaml", out)
+		deps := k.objects("Deployment")
+		if len(deps) != 1 {
+			t.Fatalf("want one Deployment, found %d", len(deps))
+		}
+		b, err := yaml.Marshal(deployDig(deps[0].doc, "spec", "template"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	base := podTemplate()
+	for _, tc := range []struct {
+		set   string
+		rolls bool
+	}{
+		{"config.accounts.signup=open", false},
+		{"config.tokens.access_ttl=5m", false},
+		{"config.trusted_proxies[0]=10.1.0.0/16", false},
+		{"config.postgres.max_conns=20", true},
+		{"store.postgres.url=postgres://authgate@db.example.com:5432/authgate?sslmode=verify-full", true},
+	} {
+		if got := podTemplate(tc.set) != base; got != tc.rolls {
+			t.Errorf("--set %s: the pod template changed: %v, want %v", tc.set, got, tc.rolls)
+		}
 	}
 }

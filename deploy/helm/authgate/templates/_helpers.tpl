@@ -140,3 +140,14 @@ nginx.ingress.kubernetes.io/auth-response-headers: {{ include "authgate.identity
 nginx.ingress.kubernetes.io/auth-signin: {{ . | quote }}
 {{- end }}
 {{- end }}
+
+{{/*
+A digest of the config keys authgate reads at start only (store and
+postgres; listen and admin_listen are fixed by the chart): a pod annotation,
+so that changing them rolls the pods while every other config change reloads
+in place.
+*/}}
+{{- define "authgate.restartDigest" -}}
+{{- $cfg := include "authgate.config" . | fromYaml }}
+{{- pick $cfg "store" "postgres" | toJson | sha256sum }}
+{{- end }}
