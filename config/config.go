@@ -379,6 +379,12 @@ type Route struct {
 	// serves, or requests beyond it open new connections. Default 256; it
 	// must be between 1 and 10000.
 	UpstreamMaxIdleConns int `yaml:"upstream_max_idle_conns"`
+	// UpstreamProtocol is the HTTP version spoken to the upstream: "auto"
+	// (the default: HTTP/1.1 to http:// upstreams, HTTP/2 when a https://
+	// upstream offers it), "http1" (HTTP/1.1 only) or "http2" (HTTP/2 only:
+	// with prior knowledge, h2c, to http:// upstreams such as gRPC
+	// services; negotiated by TLS to https:// ones).
+	UpstreamProtocol string `yaml:"upstream_protocol"`
 }
 
 // Defaults. They are applied by setDefaults and nowhere else, and only to
@@ -394,6 +400,7 @@ const (
 	DefaultTimeout     = 30 * time.Second
 
 	DefaultUpstreamMaxIdleConns = 256
+	DefaultUpstreamProtocol     = "auto"
 	maxUpstreamMaxIdleConns     = 10000
 
 	DefaultRefreshInterval = jwks.DefaultRefreshInterval
@@ -512,6 +519,7 @@ func (c *Config) setDefaults(set func(keyPath) bool) {
 	for i := range c.Routes {
 		def(set, keyPath{"routes", i, "timeout"}, &c.Routes[i].Timeout, DefaultTimeout)
 		def(set, keyPath{"routes", i, "upstream_max_idle_conns"}, &c.Routes[i].UpstreamMaxIdleConns, DefaultUpstreamMaxIdleConns)
+		def(set, keyPath{"routes", i, "upstream_protocol"}, &c.Routes[i].UpstreamProtocol, DefaultUpstreamProtocol)
 	}
 }
 

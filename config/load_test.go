@@ -48,8 +48,8 @@ func goodConfig() *Config {
 			SigningKey: "keys/signing.pem",
 		},
 		Routes: []Route{
-			{Name: "todos", Path: "/todos", Upstream: "http://127.0.0.1:9000", Auth: AuthRequired, Timeout: 30 * time.Second, UpstreamMaxIdleConns: DefaultUpstreamMaxIdleConns},
-			{Name: "public", Path: "/public", Upstream: "http://127.0.0.1:9001", Auth: AuthNone, Timeout: 30 * time.Second, UpstreamMaxIdleConns: DefaultUpstreamMaxIdleConns},
+			{Name: "todos", Path: "/todos", Upstream: "http://127.0.0.1:9000", Auth: AuthRequired, Timeout: 30 * time.Second, UpstreamMaxIdleConns: DefaultUpstreamMaxIdleConns, UpstreamProtocol: DefaultUpstreamProtocol},
+			{Name: "public", Path: "/public", Upstream: "http://127.0.0.1:9001", Auth: AuthNone, Timeout: 30 * time.Second, UpstreamMaxIdleConns: DefaultUpstreamMaxIdleConns, UpstreamProtocol: DefaultUpstreamProtocol},
 		},
 	}
 }

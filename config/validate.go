@@ -430,6 +430,11 @@ func (r *Route) validate(ps *problems, at keyPath) {
 	if r.UpstreamMaxIdleConns < 1 || r.UpstreamMaxIdleConns > maxUpstreamMaxIdleConns {
 		ps.add(at.with("upstream_max_idle_conns"), "must be between 1 and %d", maxUpstreamMaxIdleConns)
 	}
+	switch r.UpstreamProtocol {
+	case "auto", "http1", "http2":
+	default:
+		ps.add(at.with("upstream_protocol"), "%q: want auto, http1 or http2", r.UpstreamProtocol)
+	}
 }
 
 // checkPrefix reports whether p is a valid route path prefix, as the route

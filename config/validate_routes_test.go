@@ -101,6 +101,8 @@ func TestValidateRoutes(t *testing.T) {
 		{"timeout negative", r0(func(r *Route) { r.Timeout = -time.Second }), one("routes[0].timeout", "must be positive")},
 		{"upstream_max_idle_conns negative", r0(func(r *Route) { r.UpstreamMaxIdleConns = -1 }), one("routes[0].upstream_max_idle_conns", "between 1 and 10000")},
 		{"upstream_max_idle_conns too many", r0(func(r *Route) { r.UpstreamMaxIdleConns = 10001 }), one("routes[0].upstream_max_idle_conns", "between 1 and 10000")},
+		{"upstream_protocol unknown", r0(func(r *Route) { r.UpstreamProtocol = "h2c" }), one("routes[0].upstream_protocol", `"h2c": want auto, http1 or http2`)},
+		{"upstream_protocol http2", r0(func(r *Route) { r.UpstreamProtocol = "http2" }), nil},
 		{"upstream_max_idle_conns 10000", r0(func(r *Route) { r.UpstreamMaxIdleConns = 10000 }), nil},
 	})
 }

@@ -21,7 +21,10 @@ const identityTokenTTL = 30 * time.Second
 
 // identityHeaderVal is one identity header rendered for one request.
 type identityHeaderVal struct {
-	name, value string
+	name string
+	// value is a one-element array so that the header can be set to
+	// value[:] without allocating a slice per request.
+	value [1]string
 }
 
 // admit matches the request (canonical path ex.path) to its route, applies
@@ -108,7 +111,7 @@ func (s *Snapshot) identityHeaders(dst []identityHeaderVal, id *identity.Identit
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, identityHeaderVal{name: identityTokenHeader, value: tok})
+		out = append(out, identityHeaderVal{name: identityTokenHeader, value: [1]string{tok}})
 	}
 	return out, nil
 }
@@ -139,7 +142,7 @@ func (s *Snapshot) identityHeader(out []identityHeaderVal, id *identity.Identity
 	if !headers.ValidValue(v) {
 		return nil, fmt.Errorf("%w: claim %s is not a valid header value", token.ErrInvalid, h.Claim)
 	}
-	return append(out, identityHeaderVal{name: h.Name, value: v}), nil
+	return append(out, identityHeaderVal{name: h.Name, value: [1]string{v}}), nil
 }
 
 // mayForwardClaim reports whether claim of id may reach an upstream as

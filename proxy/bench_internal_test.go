@@ -4,10 +4,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/authgate/authgate/proxy/identity"
+	"github.com/authgate/authgate/proxy/logwriter"
 )
 
 func benchIdentity() *identity.Identity {
@@ -57,17 +60,27 @@ func BenchmarkIdentityHeaders(b *testing.B) {
 }
 
 // BenchmarkAccessLog writes the access-log line of one allowed request:
-// JSON to io.Discard, and with the log level above Info (disabled).
+// JSON to io.Discard (formatting only), JSON to a file (one write(2) per
+// line), JSON to a file through logwriter (as `authgate serve` writes),
+// and with the log level above Info (disabled).
 func BenchmarkAccessLog(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "access.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	buffered := logwriter.New(f, 0, 100*time.Millisecond)
+	b.Cleanup(func() { buffered.Close() })
 	r := httptest.NewRequest("GET", "/todos/1", nil)
 	ex := &exchange{start: time.Now(), requestID: "0123456789abcdef0123456789abcdef",
 		path: "/todos/1", route: "todos", id: benchIdentity(), status: 200, bytes: 11}
 	for _, bc := range []struct {
 		name  string
+		out   io.Writer
 		level slog.Level
-	}{{"json", slog.LevelInfo}, {"disabled", slog.LevelWarn}} {
+	}{{"json", io.Discard, slog.LevelInfo}, {"json_file", f, slog.LevelInfo}, {"json_file_buffered", buffered, slog.LevelInfo}, {"disabled", io.Discard, slog.LevelWarn}} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := &Snapshot{Settings: Settings{Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: bc.level}))}}
+			s := &Snapshot{Settings: Settings{Logger: slog.New(slog.NewJSONHandler(bc.out, &slog.HandlerOptions{Level: bc.level}))}}
 			b.ReportAllocs()
 			for b.Loop() {
 				s.logAccess(r, ex)

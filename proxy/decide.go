@@ -109,8 +109,9 @@ func (s *Snapshot) decide(w http.ResponseWriter, r *http.Request, d dialect, ex 
 	for _, name := range s.decisionHeaders {
 		h[name] = []string{""}
 	}
-	for _, v := range ex.headers {
-		h[v.name] = []string{v.value}
+	for i := range ex.headers {
+		v := &ex.headers[i]
+		h[v.name] = v.value[:]
 	}
 	h.Set("Cache-Control", s.CacheControl)
 	w.WriteHeader(http.StatusOK)

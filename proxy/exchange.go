@@ -34,10 +34,11 @@ type exchange struct {
 	status       int
 	bytes        int64
 
-	// requestIDIn and requestIDOut back the X-Request-Id values set on the
-	// request and on the answer, so that setting them allocates nothing.
+	// requestIDIn, requestIDOut and requestIDUp back the X-Request-Id
+	// values set on the request, on the answer and upstream, and realIPUp
+	// the X-Real-Ip sent upstream, so that setting them allocates nothing.
 	// Each is its own one-element array: a header slice is never shared.
-	requestIDIn, requestIDOut [1]string
+	requestIDIn, requestIDOut, requestIDUp, realIPUp [1]string
 	// ctx is the request's context with the exchange in it, for the
 	// reverse proxy.
 	ctx exchangeContext

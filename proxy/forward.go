@@ -69,13 +69,17 @@ func (s *Snapshot) newReverseProxy(rr *gatewayRoute) *httputil.ReverseProxy {
 			// Ours in every case, in every spelling: the client address as
 			// X-Forwarded-For names it, and the request id the client got.
 			ownHeaders.Strip(out.Header)
-			out.Header.Set("X-Real-Ip", s.TrustedProxies.ClientIP(pr.In))
+			// (Header.Set without allocating: the values live in ex.)
+			ex.realIPUp[0] = s.TrustedProxies.ClientIP(pr.In)
+			out.Header["X-Real-Ip"] = ex.realIPUp[:]
 			if ex.requestID != "" {
-				out.Header.Set("X-Request-Id", ex.requestID)
+				ex.requestIDUp[0] = ex.requestID
+				out.Header["X-Request-Id"] = ex.requestIDUp[:]
 			}
 
-			for _, h := range ex.headers {
-				out.Header[h.name] = []string{h.value}
+			for i := range ex.headers {
+				h := &ex.headers[i]
+				out.Header[h.name] = h.value[:]
 			}
 			ex.sent = time.Now()
 		},

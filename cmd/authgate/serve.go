@@ -15,6 +15,7 @@ import (
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy"
 	"github.com/authgate/authgate/proxy/assemble"
+	"github.com/authgate/authgate/proxy/logwriter"
 	"github.com/authgate/authgate/proxy/metrics"
 	"github.com/authgate/authgate/proxy/respond"
 )
@@ -29,11 +30,20 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	path := fs.String("config", "", "config `file`")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	logFlush := fs.Duration("log-flush", 100*time.Millisecond, "write log lines out at most this `interval` after they are logged, many at once; 0 writes each line at once")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	if err := requireFlag(fs, "config", *path); err != nil {
 		return err
+	}
+	if *logFlush < 0 || *logFlush > 10*time.Second {
+		return fmt.Errorf("%w: serve: -log-flush %s: want 0 to 10s", errUsage, *logFlush)
+	}
+	if *logFlush > 0 {
+		lw := logwriter.New(stderr, 0, *logFlush)
+		defer lw.Close() // last, after "authgate stopped"
+		stderr = lw
 	}
 	logger, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"math"
@@ -37,6 +41,11 @@ type benchCase struct {
 	// external: tokens come from an external issuer whose keys authgate
 	// fetches from a JWKS the harness serves on loopback.
 	external bool
+	// rsaBits is the size of an RS256 key; 0 means -rsa-bits.
+	rsaBits int
+	// idle: instead of wrk, hold -idle keep-alive connections open on
+	// each proxy and measure the memory they take (idle.go).
+	idle bool
 }
 
 func allCases() []benchCase {
@@ -47,9 +56,11 @@ func allCases() []benchCase {
 		{name: "one token reused, RS256", alg: "RS256", auth: "required", tokens: reusedToken, routes: 1},
 		{name: "new token per request, EdDSA", alg: "EdDSA", auth: "required", tokens: newToken, routes: 1},
 		{name: "new token per request, RS256", alg: "RS256", auth: "required", tokens: newToken, routes: 1},
+		{name: "new token per request, RS256-3072", alg: "RS256", auth: "required", tokens: newToken, routes: 1, rsaBits: 3072},
 		{name: "/auth/verify, EdDSA reused", alg: "EdDSA", auth: "required", tokens: reusedToken, verify: true, routes: 1},
 		{name: "100 routes, auth: none", alg: "EdDSA", auth: "none", routes: 100},
 		{name: "external issuer (JWKS), RS256", alg: "RS256", auth: "required", tokens: reusedToken, routes: 1, external: true},
+		{name: "idle keep-alive connections", alg: "EdDSA", auth: "required", tokens: reusedToken, routes: 1, idle: true},
 	}
 }
 
@@ -60,6 +71,7 @@ type harness struct {
 	upstream string
 	ps       *procs
 	log      io.Writer
+	idleRows []idleRow // results of the idle case just run
 }
 
 // target is one proxy under test, as wrk sees it.
@@ -71,6 +83,10 @@ type target struct {
 
 	rps, p50, p99, cpu []float64
 	errors             int64
+
+	// At half the baseline's maximum rate (paced wrk, see paceLua).
+	paced                     []string // wrk arguments of the paced runs
+	halfRPS, halfP50, halfP99 []float64
 }
 
 const (
@@ -94,7 +110,7 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 	}
 	var idp *externalIdP
 	if c.external {
-		if idp, err = startIdP(c.alg); err != nil {
+		if idp, err = startIdP(c.alg, h.bits(c)); err != nil {
 			return nil, err
 		}
 		defer idp.close()
@@ -106,6 +122,7 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 
 	// Headers/script: the same for both proxies, so both parse the same bytes.
 	var common []string
+	var lua string // the wrk script, when the case has one
 	var probe http.Header
 	switch c.tokens {
 	case reusedToken:
@@ -140,8 +157,9 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 		if err := os.WriteFile(tokFile, []byte(strings.Join(toks, "\n")+"\n"), 0o600); err != nil {
 			return nil, err
 		}
+		lua = rotateLua(tokFile)
 		script := filepath.Join(cdir, "rotate.lua")
-		if err := os.WriteFile(script, []byte(rotateLua(tokFile)), 0o600); err != nil {
+		if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
 			return nil, err
 		}
 		common = append(common, "-s", script)
@@ -165,7 +183,15 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 		ag.url = "http://" + agAddr + "/auth/verify"
 		ag.args = append(append([]string(nil), common...), "-H", "X-Original-URI: "+targetPath, "-H", "X-Original-Method: GET")
 	}
-	ag.cmd, err = h.ps.start(h.o.proxyCPUs, h.log, filepath.Join(h.dir, "authgate"), "serve", "-config", cfgPath, "-log-level", "error")
+	// authgate runs as in production: an access-log line per request (JSON,
+	// info level), here into a file, so that its cost is measured too.
+	agLog, err := os.Create(filepath.Join(cdir, "authgate.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(agLog.Name()) // hundreds of MB after a case
+	defer agLog.Close()
+	ag.cmd, err = h.ps.start(h.o.proxyCPUs, agLog, filepath.Join(h.dir, "authgate"), "serve", "-config", cfgPath)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +213,9 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 	}
 
 	targets := []*target{base, ag}
+	if c.idle {
+		return h.idleCase(ctx, c, targets, probe)
+	}
 	if h.o.warmup > 0 {
 		for _, t := range targets {
 			if _, err := h.wrk(ctx, t, h.o.warmup); err != nil {
@@ -216,6 +245,9 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 			fmt.Fprintf(os.Stderr, "  round %d %-8s %8.0f req/s p50 %.2fms p99 %.2fms\n", i+1, t.name, res.RPS, ms(res.P50), ms(res.P99))
 		}
 	}
+	if err := h.pacedRounds(ctx, c, cdir, targets, common, lua); err != nil {
+		return nil, err
+	}
 	var rows []row
 	for _, t := range targets {
 		hwm, err := procHWM(t.cmd.Process.Pid)
@@ -223,9 +255,11 @@ func (h *harness) runCase(ctx context.Context, c benchCase) ([]row, error) {
 			return nil, err
 		}
 		r := row{caseName: c.name, target: t.name, rps: median(t.rps), p50: median(t.p50), p99: median(t.p99),
-			cpuPerReq: median(t.cpu), rss: hwm, ratio: math.NaN(), errors: t.errors}
+			cpuPerReq: median(t.cpu), rss: hwm, ratio: math.NaN(), errors: t.errors,
+			halfRPS: median(t.halfRPS), halfP50: median(t.halfP50), halfP99: median(t.halfP99), addedP99: math.NaN()}
 		if t == ag {
 			r.ratio = ratio(r.rps, median(base.rps))
+			r.addedP99 = r.halfP99 - median(base.halfP99)
 		}
 		rows = append(rows, r)
 	}
@@ -236,11 +270,16 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // wrk runs one bounded wrk process pinned to the load CPUs.
 func (h *harness) wrk(ctx context.Context, t *target, d time.Duration) (wrkResult, error) {
+	return h.wrkArgs(ctx, t, t.args, d)
+}
+
+// wrkArgs is wrk with extra arguments extra in place of t's.
+func (h *harness) wrkArgs(ctx context.Context, t *target, extra []string, d time.Duration) (wrkResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
 	args := []string{"-c", h.o.loadCPUs, "wrk", "-t", fmt.Sprint(h.o.threads), "-c", fmt.Sprint(h.o.connections),
 		"-d", fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second)), "--latency", "--timeout", "5s"}
-	args = append(args, t.args...)
+	args = append(args, extra...)
 	args = append(args, t.url)
 	out, err := exec.CommandContext(ctx, "taskset", args...).CombinedOutput()
 	if h.o.verbose {
@@ -269,7 +308,17 @@ end
 // writeConfig writes the authgate config (and its signing key) for c.
 func (h *harness) writeConfig(dir string, c benchCase, listen, admin string, idp *externalIdP) (string, error) {
 	key := filepath.Join(dir, "signing-key.pem")
-	if out, err := exec.Command(filepath.Join(h.dir, "authgate"), "keys", "generate", "-alg", c.alg, "-out", key).CombinedOutput(); err != nil {
+	if c.alg == keys.RS256 {
+		// `authgate keys generate` makes 3072-bit RSA keys; the size is
+		// the harness's choice here (-rsa-bits, or the case's).
+		pemKey, err := rsaKeyPEM(h.bits(c))
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(key, pemKey, 0o600); err != nil {
+			return "", err
+		}
+	} else if out, err := exec.Command(filepath.Join(h.dir, "authgate"), "keys", "generate", "-alg", c.alg, "-out", key).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("authgate keys generate: %w: %s", err, out)
 	}
 	var b strings.Builder
@@ -324,8 +373,17 @@ type externalIdP struct {
 	srv *http.Server
 }
 
-func startIdP(alg string) (*externalIdP, error) {
-	k, err := keys.Generate(alg)
+func startIdP(alg string, rsaBits int) (*externalIdP, error) {
+	var k *keys.Key
+	var err error
+	if alg == keys.RS256 {
+		var pemKey []byte
+		if pemKey, err = rsaKeyPEM(rsaBits); err == nil {
+			k, err = keys.Parse(pemKey)
+		}
+	} else {
+		k, err = keys.Generate(alg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -352,3 +410,24 @@ func startIdP(alg string) (*externalIdP, error) {
 }
 
 func (p *externalIdP) close() { _ = p.srv.Close() }
+
+// bits is the RSA key size of case c.
+func (h *harness) bits(c benchCase) int {
+	if c.rsaBits != 0 {
+		return c.rsaBits
+	}
+	return h.o.rsaBits
+}
+
+// rsaKeyPEM returns a new RSA private key of bits bits, PKCS #8 PEM.
+func rsaKeyPEM(bits int) ([]byte, error) {
+	priv, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}

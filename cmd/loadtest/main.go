@@ -42,6 +42,8 @@ type options struct {
 	tokens      int
 	proxyCPUs   string
 	loadCPUs    string
+	rsaBits     int
+	idle        int
 	cases       *regexp.Regexp
 	verbose     bool
 }
@@ -59,6 +61,8 @@ func main() {
 	fs.IntVar(&o.tokens, "tokens", 2000, "distinct tokens for the 'new token every request' cases")
 	fs.StringVar(&o.proxyCPUs, "proxy-cpus", "0", "taskset CPU list for the proxy under test")
 	fs.StringVar(&o.loadCPUs, "load-cpus", "1", "taskset CPU list for wrk and the upstream")
+	fs.IntVar(&o.rsaBits, "rsa-bits", 2048, "size of the RS256 keys (the case named RS256-3072 uses 3072)")
+	fs.IntVar(&o.idle, "idle", 10000, "keep-alive connections held open in the idle case")
 	casesRe := fs.String("cases", "", "run only cases whose name matches this `regexp`")
 	fs.BoolVar(&o.verbose, "v", false, "print every wrk run")
 	_ = fs.Parse(os.Args[1:])
@@ -76,8 +80,9 @@ func main() {
 		os.Exit(2)
 	}
 	o.cases = re
-	if o.rounds < 1 || o.duration < time.Second || o.duration > 10*time.Minute || o.connections < 1 || o.threads < 1 || o.tokens < 1 {
-		fmt.Fprintln(os.Stderr, "loadtest: need -rounds >= 1, 1s <= -duration <= 10m, -connections, -threads, -tokens >= 1")
+	if o.rounds < 1 || o.duration < time.Second || o.duration > 10*time.Minute || o.connections < 1 || o.threads < 1 || o.tokens < 1 ||
+		o.rsaBits < 2048 || o.idle < 1 {
+		fmt.Fprintln(os.Stderr, "loadtest: need -rounds >= 1, 1s <= -duration <= 10m, -connections, -threads, -tokens, -idle >= 1, -rsa-bits >= 2048")
 		os.Exit(2)
 	}
 
@@ -146,6 +151,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	var rows []row
+	var idle []idleRow
 	for _, c := range allCases() {
 		if !o.cases.MatchString(c.name) {
 			continue
@@ -156,8 +162,12 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("case %s: %w", c.name, err)
 		}
 		rows = append(rows, r...)
+		idle = append(idle, h.idleRows...)
+		h.idleRows = nil
 	}
 	printTable(os.Stdout, o, rows)
+	printPaced(os.Stdout, rows)
+	printIdle(os.Stdout, o, idle)
 	return nil
 }
 
@@ -182,20 +192,24 @@ type row struct {
 	rss              int64   // bytes
 	ratio            float64 // authgate req/s / baseline req/s (NaN for the baseline)
 	errors           int64   // non-2xx/3xx + socket errors, all rounds
+
+	// Paced at half the baseline's maximum rate: achieved req/s, p50 and
+	// p99 in ms, and p99 minus the baseline's (NaN for the baseline).
+	halfRPS, halfP50, halfP99, addedP99 float64
 }
 
 func printTable(w io.Writer, o options, rows []row) {
 	fmt.Fprintf(w, "\n%d rounds x %s, %d connections, %d wrk thread(s); proxy on CPU %s, wrk + upstream on CPU %s; medians over rounds\n\n",
 		o.rounds, o.duration, o.connections, o.threads, o.proxyCPUs, o.loadCPUs)
-	fmt.Fprintf(w, "| %-30s | %-8s | %8s | %6s | %6s | %10s | %11s | %10s | %6s |\n",
+	fmt.Fprintf(w, "| %-34s | %-8s | %8s | %6s | %6s | %10s | %11s | %10s | %6s |\n",
 		"case", "proxy", "req/s", "p50 ms", "p99 ms", "CPU µs/req", "peak RSS MB", "× baseline", "errors")
-	fmt.Fprintln(w, "|--------------------------------|----------|---------:|-------:|-------:|-----------:|------------:|-----------:|-------:|")
+	fmt.Fprintln(w, "|------------------------------------|----------|---------:|-------:|-------:|-----------:|------------:|-----------:|-------:|")
 	for _, r := range rows {
 		rat := "—"
 		if !math.IsNaN(r.ratio) {
 			rat = fmt.Sprintf("%.2f", r.ratio)
 		}
-		fmt.Fprintf(w, "| %-30s | %-8s | %8.0f | %6.2f | %6.2f | %10.1f | %11.1f | %10s | %6d |\n",
+		fmt.Fprintf(w, "| %-34s | %-8s | %8.0f | %6.2f | %6.2f | %10.1f | %11.1f | %10s | %6d |\n",
 			r.caseName, r.target, r.rps, r.p50, r.p99, r.cpuPerReq, float64(r.rss)/(1<<20), rat, r.errors)
 	}
 }

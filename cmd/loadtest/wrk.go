@@ -157,16 +157,19 @@ func cpuTicks(stat string) (int64, error) {
 }
 
 // vmHWM returns the VmHWM line of /proc/PID/status in bytes.
-func vmHWM(status string) (int64, error) {
+func vmHWM(status string) (int64, error) { return statusKB(status, "VmHWM") }
+
+// statusKB returns the field (VmHWM, VmRSS) of /proc/PID/status in bytes.
+func statusKB(status, field string) (int64, error) {
 	for _, line := range strings.Split(status, "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
+		if strings.HasPrefix(line, field+":") {
 			f := strings.Fields(line)
 			if len(f) != 3 || f[2] != "kB" {
-				return 0, fmt.Errorf("VmHWM: %q", line)
+				return 0, fmt.Errorf("%s: %q", field, line)
 			}
 			kb, err := strconv.ParseInt(f[1], 10, 64)
 			return kb * 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM")
+	return 0, fmt.Errorf("no %s", field)
 }

@@ -15,10 +15,14 @@ import (
 // detections and password changes, and by Load again on a timer when
 // several replicas share a store.
 type Revocations struct {
-	tokens   sync.Map // iss + "\x00" + jti → time.Time (token expiry)
+	tokens   sync.Map // tokenKey → time.Time (token expiry)
 	sessions sync.Map // sid (family ID) → time.Time (revoked until)
 	subjects sync.Map // sub → time.Time (tokens issued before are revoked)
 }
+
+// tokenKey names one access token. A struct key (not a joined string)
+// looks up without allocating.
+type tokenKey struct{ iss, jti string }
 
 // NewRevocations returns an empty index.
 func NewRevocations() *Revocations { return &Revocations{} }
@@ -49,7 +53,7 @@ func (r *Revocations) Apply(set *RevocationSet) {
 
 // DenyToken revokes the access token (iss, jti) until exp.
 func (r *Revocations) DenyToken(iss, jti string, exp time.Time) {
-	r.tokens.Store(iss+"\x00"+jti, exp)
+	r.tokens.Store(tokenKey{iss, jti}, exp)
 }
 
 // RevokeSession revokes every access token whose "sid" claim is sid (one
@@ -87,7 +91,7 @@ func laterWins(m *sync.Map, key string, t time.Time) {
 func (r *Revocations) Revoked(id *identity.Identity) bool {
 	if id.TokenID != "" {
 		iss, _ := id.Claims["iss"].(string)
-		if _, ok := r.tokens.Load(iss + "\x00" + id.TokenID); ok {
+		if _, ok := r.tokens.Load(tokenKey{iss, id.TokenID}); ok {
 			return true
 		}
 	}

@@ -270,7 +270,7 @@ func (b *builder) route(i int) (proxy.Route, bool) {
 	if _, err := route.NewTable([]route.Rule{match}); err != nil {
 		return fail(err)
 	}
-	tr, release := b.res.transport(transportSettings{timeout: rc.Timeout, maxIdleConnsPerHost: rc.UpstreamMaxIdleConns})
+	tr, release := b.res.transport(transportSettings{timeout: rc.Timeout, maxIdleConnsPerHost: rc.UpstreamMaxIdleConns, protocol: rc.UpstreamProtocol})
 	b.leases.add(release)
 	return proxy.Route{
 		Name:                 rc.Name,

@@ -414,6 +414,7 @@ type transport struct {
 type transportSettings struct {
 	timeout             time.Duration // response header timeout
 	maxIdleConnsPerHost int
+	protocol            string // the route's upstream_protocol: auto, http1 or http2
 }
 
 // transport returns the upstream transport for settings, with a reference
@@ -447,7 +448,7 @@ func (r *Resources) transport(settings transportSettings) (*http.Transport, func
 // newTransport is the pooled transport of routes with the same settings.
 func newTransport(settings transportSettings) *http.Transport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
+	tr := &http.Transport{
 		// Proxy is deliberately nil: HTTP_PROXY from the environment must
 		// not silently reroute authenticated traffic.
 		Proxy:                 nil,
@@ -460,6 +461,19 @@ func newTransport(settings transportSettings) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		ResponseHeaderTimeout: settings.timeout,
 	}
+	var p http.Protocols
+	switch settings.protocol {
+	case "http1":
+		p.SetHTTP1(true)
+		tr.Protocols = &p
+	case "http2":
+		// One protocol per scheme: h2 by ALPN on TLS, h2c with prior
+		// knowledge in the clear. Never a fallback to HTTP/1.1.
+		p.SetHTTP2(true)
+		p.SetUnencryptedHTTP2(true)
+		tr.Protocols = &p
+	}
+	return tr
 }
 
 // leases collects the references one Build takes, to give them all back

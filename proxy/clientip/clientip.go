@@ -106,6 +106,11 @@ func (t Trusted) ClientIP(r *http.Request) string {
 	}
 	addr := peer.Addr().Unmap()
 	if !t.Contains(addr) {
+		if peer.Addr().Is4() {
+			// The host part of RemoteAddr as it stands: a parsed IPv4
+			// address has one spelling, and slicing does not allocate.
+			return r.RemoteAddr[:strings.LastIndexByte(r.RemoteAddr, ':')]
+		}
 		return addr.String()
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")

@@ -151,7 +151,7 @@ func New(v Verifier, o Options) *Cache {
 // Verify returns the identity raw proves: from the cache when a fresh entry
 // for raw is there, else from the wrapped Verifier, storing a success.
 func (c *Cache) Verify(raw string) (*identity.Identity, error) {
-	key := sha256.Sum256([]byte(raw))
+	key := hashToken(raw)
 	s := &c.shards[int(key[0])%len(c.shards)]
 	now := c.now()
 	gen := c.generation()
@@ -179,6 +179,17 @@ func (c *Cache) Verify(raw string) (*identity.Identity, error) {
 		c.store(s, key, int64(len(raw)), id, c.now(), gen)
 	}
 	return id, nil
+}
+
+// hashToken is sha256.Sum256 of raw, through a stack buffer for the usual
+// token sizes: converting raw to a byte slice would allocate.
+func hashToken(raw string) [sha256.Size]byte {
+	var buf [2048]byte
+	if len(raw) > len(buf) {
+		return sha256.Sum256([]byte(raw))
+	}
+	n := copy(buf[:], raw)
+	return sha256.Sum256(buf[:n])
 }
 
 func (c *Cache) generation() uint64 {
