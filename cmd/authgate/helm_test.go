@@ -121,6 +121,11 @@ var helmCases = []struct {
 	{values: "examples/replicas.yaml", mode: "gateway", replicated: true, set: []string{
 		"store.postgres.url=", "store.postgres.urlSecret.name=authgate-db-url", "store.postgres.passwordSecret=",
 	}},
+	// Prometheus Operator resources.
+	{values: "examples/gateway.yaml", mode: "gateway", set: []string{"metrics.serviceMonitor.enabled=true"}},
+	{values: "examples/replicas.yaml", mode: "gateway", replicated: true, set: []string{
+		"metrics.podMonitor.enabled=true", "metrics.serviceMonitor.enabled=true",
+	}},
 	// issuers only: no key, no Secret.
 	{values: "examples/traefik.yaml", mode: "traefik", set: []string{
 		"config.tokens=null", "signingKey.existingSecret=",
