@@ -5,13 +5,26 @@ CONFIG  ?= config.example.yaml
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+IMAGE   ?= authgate
+# helm at the release pinned in deploy/helm/tools/go.mod (its own module, so
+# helm's libraries stay out of go.mod), for the chart tests.
+HELM    := $(abspath $(BIN))/helm
 
-.PHONY: all build demo test bench load loadtest soak fuzz check clean
+.PHONY: all build image demo test bench load loadtest soak fuzz check clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+# The container image, tagged and stamped with `git describe`
+# ($(IMAGE):$(VERSION)); `authgate version` and the OCI labels say the same.
+image:
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) \
+	  --build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) -t $(IMAGE):$(VERSION) .
+
+$(HELM): deploy/helm/tools/go.mod deploy/helm/tools/go.sum
+	cd deploy/helm/tools && $(GO) build -o $(HELM) helm.sh/helm/v3/cmd/helm
 
 # Runs todoapp on 127.0.0.1:9000 and authgate on 127.0.0.1:8000 with
 # $(CONFIG). Ctrl-C stops both. State lives under data/ (git-ignored).
@@ -23,9 +36,11 @@ demo: build
 	  $(BIN)/todoapp -listen 127.0.0.1:9000 & app=$$!; \
 	  $(BIN)/authgate serve -config $(CONFIG) -log-format text
 
-test:
+# The chart tests (cmd/authgate) run $(HELM): helm lint and helm template
+# of deploy/helm/authgate in every mode.
+test: $(HELM)
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	AUTHGATE_HELM=$(HELM) $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run='^(TestAddedAllocations|TestCORSAllocations|TestChargedBytesCoverHeap)$$' ./proxy ./proxy/tokencache
 
 # Every Go benchmark with allocations, TestAddedAllocations (authgate adds

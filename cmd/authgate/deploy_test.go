@@ -44,11 +44,12 @@ const (
 	deployAdminPort  = 9191
 )
 
-// deployEnv holds the values of the ${VAR}s used by deployment configs.
-// None of the files written with this test uses one; a config added under
-// deploy/ later may read a secret from the environment, and gets a
+// deployEnv holds the values of the ${VAR}s used by deployment configs:
+// the Helm chart's store URL from a Secret. Any other ${VAR} gets a
 // placeholder long enough for hmac_secret.
-var deployEnv = map[string]string{}
+var deployEnv = map[string]string{
+	"AUTHGATE_STORE_URL": "postgres://authgate:placeholder@postgres:5432/authgate?sslmode=prefer",
+}
 
 func deployLookupEnv(name string) (string, bool) {
 	if v, ok := deployEnv[name]; ok {
@@ -267,6 +268,15 @@ func checkDeployment(t *testing.T, k *kustomization, d deployObject, cfg *config
 		if u, ok := deployDig(sc, "runAsUser").(int); ok && u != 65532 || !ok && podUser != 65532 {
 			t.Errorf("%s: runAsUser must be 65532, the images' non-root user (container or pod securityContext)", cw)
 		}
+		// The config reaches every container when the ConfigMap changes: a
+		// subPath mount is a copy that updates never reach, so the file
+		// watcher would never see a change.
+		for _, m := range deployList(spec, "volumeMounts") {
+			if deployStr(volumes[deployStr(m, "name")], "configMap", "name") == k.configMapName && deployStr(m, "subPath") != "" {
+				t.Errorf("%s: mounts ConfigMap %s with subPath %q: ConfigMap updates never reach a subPath mount, so the config would not reload; mount the directory",
+					cw, k.configMapName, deployStr(m, "subPath"))
+			}
+		}
 		for _, kind := range []string{"requests", "limits"} {
 			if deployDig(spec, "resources", kind) == nil {
 				t.Errorf("%s: resources.%s are missing", cw, kind)
@@ -317,24 +327,20 @@ func checkDeployment(t *testing.T, k *kustomization, d deployObject, cfg *config
 
 	// Mounts: the config where the image reads it, the key from a Secret,
 	// the store on a writable volume (the root file system is read-only).
-	// The config is either the file itself (subPath config.yaml, read at
-	// start) or the directory /etc/authgate, whose ConfigMap must then hold
-	// config.yaml; nothing else may be mounted below that directory.
+	// The config is the directory /etc/authgate, mounted from the ConfigMap
+	// without subPath: a subPath mount is a copy that ConfigMap updates
+	// never reach, so the file watcher would never see a change. Nothing
+	// else may be mounted below that directory.
 	mounts := deployList(authgate.spec, "volumeMounts")
 	configVol := deployMountFor(mounts, deployConfigPath)
 	configDir := path.Dir(deployConfigPath)
 	vol := volumes[deployStr(configVol, "name")]
 	switch mp := deployStr(configVol, "mountPath"); {
-	case configVol == nil || mp != deployConfigPath && mp != configDir:
-		t.Errorf("%s: no volumeMount at %s or at its directory %s", aw, deployConfigPath, configDir)
+	case configVol == nil || mp != configDir:
+		t.Errorf("%s: no volumeMount of the directory %s (where the image reads %s)", aw, configDir, deployConfigPath)
 	case deployStr(vol, "configMap", "name") != k.configMapName:
 		t.Errorf("%s: %s must come from ConfigMap %s", aw, mp, k.configMapName)
-	case mp == deployConfigPath && deployStr(configVol, "subPath") != path.Base(deployConfigPath):
-		t.Errorf("%s: the volumeMount at %s needs subPath %s", aw, deployConfigPath, path.Base(deployConfigPath))
-	case mp == configDir:
-		if sp := deployStr(configVol, "subPath"); sp != "" {
-			t.Errorf("%s: the volumeMount at %s must not have a subPath (%q)", aw, configDir, sp)
-		}
+	default:
 		if items := deployList(vol, "configMap", "items"); len(items) > 0 && !slices.ContainsFunc(items, func(it any) bool {
 			return deployStr(it, "key") == "config.yaml" && deployStr(it, "path") == path.Base(deployConfigPath)
 		}) {
@@ -380,8 +386,10 @@ func checkDeployment(t *testing.T, k *kustomization, d deployObject, cfg *config
 		}
 		m := deployMountFor(mounts, pw)
 		switch {
+		case pw == "" && deployStoreFromSecret(k, authgate.spec):
+			// The whole URL, password included, comes from a Secret.
 		case pw == "":
-			t.Errorf("deploy/%s: store is PostgreSQL but postgres.password_file is not set: the password must come from a Secret volume, never the ConfigMap", k.configName)
+			t.Errorf("deploy/%s: store is PostgreSQL but postgres.password_file is not set: the password must come from a Secret volume (or the whole store URL from a Secret in the environment), never the ConfigMap", k.configName)
 		case m == nil:
 			t.Errorf("%s: no volumeMount holds postgres.password_file %s", aw, pw)
 		case deployDig(volumes[deployStr(m, "name")], "secret") == nil:
@@ -393,6 +401,31 @@ func checkDeployment(t *testing.T, k *kustomization, d deployObject, cfg *config
 		checkSidecarApp(t, where, app, cfg, k.configName)
 	}
 	return authgate
+}
+
+// deployStoreFromSecret reports whether the config's store is a single
+// ${VAR} that the container takes from a Secret (env valueFrom.secretKeyRef).
+func deployStoreFromSecret(k *kustomization, container map[string]any) bool {
+	var raw string
+	for _, cm := range k.objects("ConfigMap") {
+		if cm.name() == k.configMapName {
+			raw = deployStr(cm.doc, "data", "config.yaml")
+		}
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(raw), &doc); err != nil {
+		return false
+	}
+	m := regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`).FindStringSubmatch(deployStr(doc, "store"))
+	if m == nil {
+		return false
+	}
+	for _, e := range deployList(container, "env") {
+		if deployStr(e, "name") == m[1] && deployStr(e, "valueFrom", "secretKeyRef", "name") != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkSidecarApp: the app beside authgate listens on loopback only, and is
@@ -570,8 +603,8 @@ func checkDecisionService(t *testing.T, k *kustomization, cfg *config.Config, de
 // several replicas: a PostgreSQL store (a sqlite: store is one file on one
 // node) that the kustomization does not run itself, at least two replicas
 // spread over nodes, a PodDisruptionBudget that keeps some of them and still
-// lets a drain proceed, the config mounted without subPath so that ConfigMap
-// updates reach the pods, and egress to DNS and PostgreSQL.
+// lets a drain proceed, and egress to DNS and PostgreSQL. (No container
+// mounts the config with subPath: checkDeployment.)
 func checkReplicated(t *testing.T, k *kustomization, d deployObject, cfg *config.Config) {
 	t.Helper()
 	where := "deploy/" + d.file + ": Deployment " + d.name()
@@ -648,20 +681,6 @@ func checkReplicated(t *testing.T, k *kustomization, d deployObject, cfg *config
 			t.Errorf("%s: minAvailable %d must be between 1 and replicas-1 (%d): at %d it protects nothing or blocks every drain", pw, minA, replicas-1, minA)
 		case !hasMax && !hasMin:
 			t.Errorf("%s: set maxUnavailable or minAvailable as an integer", pw)
-		}
-	}
-
-	// The config reaches the pods when the ConfigMap changes: no subPath.
-	volumes := map[string]any{}
-	for _, v := range deployList(pod, "volumes") {
-		volumes[deployStr(v, "name")] = v
-	}
-	for _, c := range deployList(pod, "containers") {
-		for _, m := range deployList(c, "volumeMounts") {
-			if deployStr(volumes[deployStr(m, "name")], "configMap", "name") == k.configMapName && deployStr(m, "subPath") != "" {
-				t.Errorf("%s container %s: mounts ConfigMap %s with subPath %q: a subPath mount never sees ConfigMap updates, so config changes would not reload",
-					where, deployStr(c, "name"), k.configMapName, deployStr(m, "subPath"))
-			}
 		}
 	}
 
@@ -1629,4 +1648,51 @@ func deployRel(p string) string {
 func deployIsYAML(p string) bool {
 	ext := filepath.Ext(p)
 	return ext == ".yaml" || ext == ".yml"
+}
+
+// TestDeploySystemd: the unit checks the config before starting, reloads it
+// with SIGHUP (systemctl reload), and may bind ports below 1024 (an edge
+// gateway on :443) as its unprivileged user with no other capability.
+func TestDeploySystemd(t *testing.T) {
+	const file = "systemd/authgate.service"
+	data, err := os.ReadFile(filepath.Join(deployRoot, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := map[string][]string{}
+	for _, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "[") {
+			continue
+		}
+		k, v, _ := strings.Cut(l, "=")
+		unit[k] = append(unit[k], v)
+	}
+	one := func(k string) string {
+		if len(unit[k]) != 1 {
+			t.Errorf("deploy/%s: want one %s=, found %q", file, k, unit[k])
+			return ""
+		}
+		return unit[k][0]
+	}
+	if got := one("ExecReload"); !regexp.MustCompile(`^/bin/kill -(HUP|s HUP|SIGHUP) \$MAINPID$`).MatchString(got) {
+		t.Errorf("deploy/%s: ExecReload=%s; want /bin/kill -HUP $MAINPID (authgate reloads its config on SIGHUP)", file, got)
+	}
+	if got := one("ExecStart"); !strings.Contains(got, "serve -config "+deployConfigPath) {
+		t.Errorf("deploy/%s: ExecStart=%s does not serve %s", file, got, deployConfigPath)
+	}
+	if got := one("ExecStartPre"); !strings.Contains(got, "check -config "+deployConfigPath) {
+		t.Errorf("deploy/%s: ExecStartPre=%s does not check %s", file, got, deployConfigPath)
+	}
+	for _, k := range []string{"AmbientCapabilities", "CapabilityBoundingSet"} {
+		if got := one(k); got != "CAP_NET_BIND_SERVICE" {
+			t.Errorf("deploy/%s: %s=%s; want CAP_NET_BIND_SERVICE and nothing else", file, k, got)
+		}
+	}
+	if got := one("User"); got == "" || got == "root" {
+		t.Errorf("deploy/%s: User=%s; want an unprivileged user", file, got)
+	}
+	if got := one("NoNewPrivileges"); got != "yes" {
+		t.Errorf("deploy/%s: NoNewPrivileges=%s; want yes", file, got)
+	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,6 +65,9 @@ func startStack(t *testing.T, peerDir string, start func(dir string, ports map[s
 		"127.0.0.1:9191": freeAddr(t), // authgate admin
 		"127.0.0.1:9000": freeAddr(t), // the app
 	}
+	// The peer also answers by name on its port.
+	_, peerPort, _ := net.SplitHostPort(ports["127.0.0.1:8080"])
+	ports["localhost:8080"] = "localhost:" + peerPort
 	app := filepath.Join(dir, "todoapp")
 	if out, err := exec.Command("go", "build", "-o", app, "../todoapp").CombinedOutput(); err != nil {
 		t.Fatalf("build todoapp: %v\n%s", err, out)
@@ -255,11 +260,8 @@ func checkPeerCORS(t *testing.T, s *stack, denialReadable bool) {
 func TestNginxAuthRequest(t *testing.T) {
 	nginx := requireTool(t, "nginx", "apt-get install -y nginx")
 	s := startStack(t, "nginx", func(dir string, ports map[string]string) *exec.Cmd {
-		for _, d := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
-			if err := os.MkdirAll(filepath.Join(dir, "tmp", d), 0o777); err != nil {
-				t.Fatal(err)
-			}
-		}
+		// Exactly the file's Run line, in a directory holding nothing
+		// else nginx needs.
 		conf := writeFile(t, dir, "nginx.conf", deployFile(t, "nginx/nginx.conf", ports))
 		return exec.Command(nginx, "-p", dir, "-c", conf, "-g", "daemon off;")
 	})
@@ -277,4 +279,25 @@ func TestCaddyForwardAuth(t *testing.T) {
 	})
 	checkPeer(t, s)
 	checkPeerCORS(t, s, true)
+
+	// http://localhost:<port> is the same site as http://127.0.0.1:<port>:
+	// authgate's 401, not Caddy's empty 200 for a host it does not serve.
+	u, err := url.Parse(s.front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, s.front+"/todos", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "localhost:" + u.Port()
+	resp, err := testHTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer ") {
+		t.Errorf("GET /todos with Host %s: status %d, WWW-Authenticate %q; want authgate's 401 with a Bearer challenge",
+			req.Host, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
 }
