@@ -182,9 +182,10 @@ type TokenCache struct {
 	// MaxBytes bounds the memory of cached tokens: each entry counts an
 	// estimate, from above, of the heap its decoded claims hold (about
 	// 1.5 KiB for an access token with a few claims; a list of 200 groups
-	// makes it about 13 KiB). Default 4194304 (4 MiB, about 2,700 typical
+	// makes it about 13 KiB). Default 2097152 (2 MiB, about 1,350 typical
 	// access tokens): raise it where more distinct tokens are in use
-	// within TTL. It must be positive.
+	// within TTL; the process grows by about twice what it adds (the
+	// garbage collector's headroom). It must be positive.
 	MaxBytes int64 `yaml:"max_bytes"`
 	// TTL is the longest an entry is served without verifying the token
 	// again. Default 30s; positive and at most 5m.
@@ -518,7 +519,7 @@ const (
 	// DefaultTokenCacheMaxEntries, DefaultTokenCacheMaxBytes and
 	// DefaultTokenCacheTTL are the token_cache defaults.
 	DefaultTokenCacheMaxEntries       = 10000
-	DefaultTokenCacheMaxBytes   int64 = 4 << 20
+	DefaultTokenCacheMaxBytes   int64 = 2 << 20
 	DefaultTokenCacheTTL              = 30 * time.Second
 
 	defaultPostgresMaxConns       = postgres.DefaultMaxConns

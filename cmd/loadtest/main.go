@@ -58,7 +58,7 @@ func main() {
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured wrk run before each case's rounds, per proxy")
 	fs.IntVar(&o.connections, "connections", 64, "wrk connections")
 	fs.IntVar(&o.threads, "threads", 1, "wrk threads")
-	fs.IntVar(&o.tokens, "tokens", 6000, "distinct tokens for the 'new token every request' cases: more than the token cache holds (about 2,700 by default), so every request misses it")
+	fs.IntVar(&o.tokens, "tokens", 6000, "distinct tokens for the 'new token every request' cases: more than the token cache holds (about 1,350 by default), so every request misses it")
 	fs.StringVar(&o.proxyCPUs, "proxy-cpus", "0", "taskset CPU list for the proxy under test")
 	fs.StringVar(&o.loadCPUs, "load-cpus", "1", "taskset CPU list for wrk and the upstream")
 	fs.IntVar(&o.rsaBits, "rsa-bits", 2048, "size of the RS256 keys (the case named RS256-3072 uses 3072)")

@@ -42,7 +42,7 @@ import (
 // Defaults used when an Options field is zero.
 const (
 	DefaultMaxEntries       = 10000
-	DefaultMaxBytes   int64 = 4 << 20
+	DefaultMaxBytes   int64 = 2 << 20
 	DefaultTTL              = 30 * time.Second
 )
 
