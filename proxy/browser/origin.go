@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/authgate/authgate/proxy/redirect"
 )
 
 // Navigation reports whether a request of method with headers h is a
@@ -88,8 +90,9 @@ func (s *Sessions) sameOrigin(host string, h http.Header, token string) bool {
 }
 
 // allowedOrigin reports whether an Origin header names an http(s) origin
-// on host or an allowed host. "null" (sandboxed frames, some redirects) is
-// never allowed.
+// on host (its port included: another port of the same host is another
+// origin, which may be another application) or on an allowed host (any
+// port). "null" (sandboxed frames, some redirects) is never allowed.
 func (s *Sessions) allowedOrigin(origin, host string) bool {
 	if origin == "null" || strings.ContainsAny(origin, "@\\ \t") {
 		return false
@@ -98,6 +101,11 @@ func (s *Sessions) allowedOrigin(origin, host string) bool {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
 		return false
 	}
-	// An origin is a URL without a path: redirect.Safe judges its host.
-	return s.safe(&http.Request{Host: host}, origin+"/")
+	// Browsers leave a scheme's default port out of both Origin and Host.
+	if strings.EqualFold(u.Host, host) {
+		return redirect.Safe(origin+"/", host, nil)
+	}
+	// An origin is a URL without a path: redirect.Safe judges its host
+	// against the allowed hosts alone.
+	return redirect.Safe(origin+"/", "", s.cfg.AllowedHosts)
 }
