@@ -246,6 +246,7 @@ func TestBrowserCSRF(t *testing.T) {
 		{"WebSocket allowed host", "GET", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Origin": "https://app.example.com:8443"}, false, 200},
 		{"WebSocket same host, other port", "GET", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Origin": "http://example.com:8080"}, false, 403},
 		{"WebSocket null origin", "GET", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Origin": "null"}, false, 403},
+		{"WebSocket key without Upgrade, cross-site", "GET", map[string]string{"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": "https://evil.com"}, false, 403},
 		{"WebSocket cross-site", "GET", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Origin": "https://evil.com"}, false, 403},
 		{"WebSocket without origin", "GET", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade"}, false, 403},
 		{"WebSocket bearer cross-site", "GET", map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Origin": "https://evil.com"}, true, 200},

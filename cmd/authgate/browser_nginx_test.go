@@ -16,10 +16,13 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
 )
 
 // webApp is the app behind nginx: a page that shows the identity and the
-// request URI it received, and records each request's Cookie header.
+// request URI it received, and records each request's Cookie header. A
+// WebSocket handshake is accepted, from any Origin (nginx and authgate
+// check it), and greeted with the identity.
 type webApp struct {
 	mu      sync.Mutex
 	cookies []string
@@ -29,6 +32,16 @@ func (a *webApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.cookies = append(a.cookies, r.Header.Get("Cookie"))
 	a.mu.Unlock()
+	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		_ = c.Write(r.Context(), websocket.MessageText, []byte("hello "+r.Header.Get("X-Auth-Subject")))
+		_ = c.Close(websocket.StatusNormalClosure, "")
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark", Path: "/"})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(`<!doctype html><title>app</title><p id="subject">` + html.EscapeString(r.Header.Get("X-Auth-Subject")) +
@@ -183,6 +196,7 @@ func TestNginxBrowserFlow(t *testing.T) {
 	if r := jar["__Secure-authgate-refresh"]; r == nil || r.Value == refresh.Value {
 		browserFail(t, ctx, "renewed session", "the refresh token was not rotated")
 	}
+	checkNginxWebSocket(t, s, jar["__Host-authgate-session"].Value, subject)
 	for _, c := range s.app.cookieHeaders() {
 		if strings.Contains(strings.ToLower(c), "authgate") {
 			t.Errorf("the app received authgate's cookies: %q", c)
@@ -219,5 +233,43 @@ func checkAppPage(t *testing.T, ctx context.Context, name, target, asked string)
 	}
 	if uri := browserValue(t, ctx, "uri "+name, chromedp.Text("#uri")); uri != asked {
 		browserFail(t, ctx, "uri "+name, "the app received %q, want %q", uri, asked)
+	}
+}
+
+// checkNginxWebSocket opens WebSockets through nginx with the browser's
+// session cookie: from the page's own origin the app greets the user;
+// from another origin authgate refuses the handshake (nginx passes the
+// Upgrade header on to the decision, see webapp.conf).
+func checkNginxWebSocket(t *testing.T, s *webStack, session, subject string) {
+	t.Helper()
+	u, _ := url.Parse(s.front)
+	for _, tt := range []struct {
+		name, origin string
+		want         int
+	}{
+		{"same origin", s.front, http.StatusSwitchingProtocols},
+		{"foreign origin", "https://evil.example", http.StatusForbidden},
+		{"same host, other port", "http://" + u.Hostname() + ":1", http.StatusForbidden},
+		{"no origin", "", http.StatusForbidden},
+	} {
+		t.Run("websocket "+tt.name, func(t *testing.T) {
+			h := http.Header{"Cookie": {"__Host-authgate-session=" + session}}
+			if tt.origin != "" {
+				h.Set("Origin", tt.origin)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			c, resp, err := websocket.Dial(ctx, "ws://"+u.Host+"/socket", &websocket.DialOptions{HTTPHeader: h})
+			if resp == nil || resp.StatusCode != tt.want {
+				t.Fatalf("handshake: %v (%+v), want %d", err, resp, tt.want)
+			}
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			if _, msg, err := c.Read(ctx); err != nil || string(msg) != "hello "+subject {
+				t.Errorf("greeting %q, %v; want the app to see %s", msg, err, subject)
+			}
+		})
 	}
 }

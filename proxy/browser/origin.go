@@ -37,8 +37,15 @@ func unsafeMethod(method string) bool {
 	return true
 }
 
-// webSocket reports whether h asks to upgrade to a WebSocket.
+// webSocket reports whether h asks to upgrade to a WebSocket: an Upgrade
+// header naming websocket, or a Sec-WebSocket-Key. Upgrade is hop-by-hop,
+// so a peer proxy's decision sub-request usually lacks it (nginx drops
+// it), while the key, which only a handshake carries, is passed on like
+// any other header.
 func webSocket(h http.Header) bool {
+	if h.Get("Sec-WebSocket-Key") != "" {
+		return true
+	}
 	for _, v := range h.Values("Upgrade") {
 		for p := range strings.SplitSeq(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(p), "websocket") {
