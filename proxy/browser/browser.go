@@ -187,6 +187,7 @@ func isForm(r *http.Request) bool {
 type page struct {
 	Title    string
 	Error    string // announced to screen readers (role=alert)
+	Field    string // the input Error is about (id), "" for the whole form
 	Notice   string
 	RD       string
 	CSRF     string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/authgate/authgate/proxy/accounts"
 )
@@ -191,7 +192,7 @@ func (s *Sessions) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	p.CSRF = f.Get(csrfField)
 	if f.Get("password") != f.Get("password2") {
-		p.Error = "The two passwords differ."
+		p.Error, p.Field = "The two passwords differ.", "password"
 		s.render(w, r, http.StatusBadRequest, p)
 		return
 	}
@@ -201,7 +202,7 @@ func (s *Sessions) signup(w http.ResponseWriter, r *http.Request) {
 		if msg == "username or email already registered" {
 			status = http.StatusConflict
 		}
-		p.Error = capitalize(msg) + "."
+		p.Error, p.Field = capitalize(msg)+".", fieldOf(msg)
 		s.render(w, r, status, p)
 		return
 	}
@@ -217,6 +218,18 @@ func (s *Sessions) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setSession(w, sess, s.now())
 	http.Redirect(w, r, rd, http.StatusSeeOther)
+}
+
+// fieldOf is the sign-up field a refusal of the account service is
+// about, from the field its message starts with ("" for none): the page
+// marks that input invalid and moves the focus there.
+func fieldOf(msg string) string {
+	for _, f := range []string{"username", "email", "password"} {
+		if strings.HasPrefix(msg, f) {
+			return f
+		}
+	}
+	return ""
 }
 
 func capitalize(s string) string {
