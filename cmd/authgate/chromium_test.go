@@ -86,15 +86,15 @@ func browserFail(t *testing.T, ctx context.Context, name, format string, args ..
 // screenshots to (the README's come from there): unset, none are written.
 const screenshotEnv = "AUTHGATE_SCREENSHOTS"
 
-// browserScreenshot saves the page's main element as name.png in the
-// directory $AUTHGATE_SCREENSHOTS, when it is set.
+// browserScreenshot saves the page (its body, as wide as the window) as
+// name.png in the directory $AUTHGATE_SCREENSHOTS, when it is set.
 func browserScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv(screenshotEnv)
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("main")))
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("body")))
 	if err != nil {
 		browserFail(t, ctx, "screenshot "+name, "%v", err)
 	}
