@@ -529,6 +529,18 @@ func TestBrowserDecisions(t *testing.T) {
 		if w := serve(g, r); w.Code != 403 {
 			t.Errorf("%s cross-site post: %d, want 403", dialect, w.Code)
 		}
+		// A WebSocket handshake, as the peer asks about it: without the
+		// hop-by-hop Upgrade, with its Sec-WebSocket-Key and Origin.
+		for origin, want := range map[string]int{"https://evil.com": 403, "https://app.example.com": 200} {
+			r = ask(dialect, "GET", "/app/socket")
+			r.Header.Set("Cookie", j.header("/app"))
+			r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+			r.Header.Set("Sec-WebSocket-Version", "13")
+			r.Header.Set("Origin", origin)
+			if w := serve(g, r); w.Code != want {
+				t.Errorf("%s WebSocket handshake from %s: %d, want %d", dialect, origin, w.Code, want)
+			}
+		}
 	}
 
 	w := serve(g, nav(ask(dialectForward, "GET", "/app?x=1")))
