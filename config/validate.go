@@ -182,6 +182,7 @@ func (c *Config) Validate() error {
 			ps.add(at.with("issuers"), "needs auth: required or optional")
 		}
 	}
+	checkRouteTable(&ps, c.Routes)
 	if len(ps) > 0 {
 		return &Error{Problems: ps}
 	}
@@ -424,9 +425,7 @@ func (r *Route) validate(ps *problems, at keyPath) {
 	}
 	checkPrefix(ps, at.with("path"), r.Path, true)
 	for i, m := range r.Methods {
-		if !headerName.MatchString(m) || m != strings.ToUpper(m) {
-			ps.add(at.with("methods", i), "%q is not an upper-case HTTP method", m)
-		}
+		checkMethod(ps, at.with("methods", i), m)
 	}
 	checkUpstream(ps, at.with("upstream"), r.Upstream)
 
@@ -497,6 +496,10 @@ func checkPrefix(ps *problems, at keyPath, p string, required bool) bool {
 func checkUpstream(ps *problems, at keyPath, raw string) {
 	if raw == "" {
 		ps.add(at, "is required")
+		return
+	}
+	if why := checkPort(upstreamHost(raw)); why != "" {
+		ps.add(at, "%s", why)
 		return
 	}
 	u, err := url.Parse(raw)
