@@ -23,9 +23,10 @@ type checker struct {
 	// bad holds the paths whose values were of the wrong type: validation
 	// problems at or below them follow from that and are not reported.
 	bad []keyPath
-	// done remembers anchored nodes already checked as a type, so a node
-	// reached through several aliases is reported once.
-	done map[doneKey]bool
+	// done remembers anchored nodes already checked as a type, with the
+	// problem found ("" for none), so a node reached through many aliases
+	// is checked once.
+	done map[doneKey]string
 }
 
 type doneKey struct {
@@ -55,17 +56,28 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, at keyPath) bool {
 		if n.Alias == nil {
 			return true // the parser refuses unknown anchors
 		}
+		// An anchored value is checked once per type, however many
+		// aliases name it; each alias of a bad one is reported too.
 		k := doneKey{n.Alias, t}
-		if ok, seen := c.done[k]; seen {
-			return ok
+		if msg, seen := c.done[k]; seen {
+			if msg != "" {
+				c.problem(n, at, "%s", msg)
+			}
+			return msg == ""
 		}
 		if c.done == nil {
-			c.done = make(map[doneKey]bool)
+			c.done = make(map[doneKey]string)
 		}
-		c.done[k] = true // an alias cycle stops here
-		ok := c.check(n.Alias, t, at)
-		c.done[k] = ok
-		return ok
+		c.done[k] = "" // an alias cycle stops here
+		before := len(c.ps)
+		if c.check(n.Alias, t, at) {
+			return true
+		}
+		c.done[k] = "is an alias of a bad value"
+		if len(c.ps) > before {
+			c.done[k] = c.ps[before].Message
+		}
+		return false
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return true
@@ -222,13 +234,13 @@ func (c *checker) mergeFrom(m *yaml.Node, at keyPath, fields map[string]reflect.
 	if fields != nil {
 		k.t = reflect.TypeOf(fields)
 	}
-	if c.done[k] {
+	if _, seen := c.done[k]; seen {
 		return
 	}
 	if c.done == nil {
-		c.done = make(map[doneKey]bool)
+		c.done = make(map[doneKey]string)
 	}
-	c.done[k] = true
+	c.done[k] = ""
 	// A merged key may repeat one of the mapping's own: that is what
 	// merging is for.
 	c.mapping(m, at, fields, elem, map[string]int{})

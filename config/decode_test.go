@@ -118,3 +118,35 @@ func TestNearest(t *testing.T) {
 }
 
 var typeOfRoute = reflect.TypeFor[Route]()
+
+// TestParseAnchors checks problems in anchored values, aliases and merge
+// keys: each reported where it is written, the rest decoded.
+func TestParseAnchors(t *testing.T) {
+	const up = "upstream: 'http://127.0.0.1:9000', auth: none"
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"unknown key in a merged route, once",
+			"routes:\n  - &r {name: a, path: /a, " + up + ", colour: x}\n  - <<: *r\n    name: b\n    path: /b\n",
+			[]string{`line 2: routes[0].colour: unknown key "colour"`}},
+		{"merged key overridden is no repeat",
+			"routes:\n  - &r {name: a, path: /a, " + up + "}\n  - <<: *r\n    name: b\n    path: /b\n    path_: /c\n",
+			[]string{`line 6: routes[1].path_: unknown key "path_" (did you mean "path"?)`}},
+		{"bad anchored value and its alias",
+			"server: {idle_timeout: &d forever, read_timeout: *d}\nroutes: [{name: a, path: /a, " + up + "}]\n",
+			[]string{
+				`line 1: server.idle_timeout: expected a duration such as 15m, got "forever"`,
+				`line 1: server.read_timeout: expected a duration such as 15m, got "forever"`,
+			}},
+		{"anchor good for one type, bad for another",
+			"realm: &m [GET]\nroutes: [{name: a, path: /a, methods: *m, " + up + "}]\n",
+			[]string{"line 1: realm: expected a string, got a list"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkExact(t, problemStrings(t, tt.src), tt.want)
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -526,8 +527,15 @@ func checkListen(ps *problems, at keyPath, addr string) {
 	if host != "" && !validListenHost(host) {
 		ps.add(at, "%q has an invalid host", addr)
 	}
-	if _, err := net.LookupPort("tcp", port); err != nil || port == "" {
-		ps.add(at, "%q has an invalid port", addr)
+	switch n, err := strconv.Atoi(port); {
+	case port == "":
+		ps.add(at, "%q has no port", addr)
+	case err == nil && (n < 0 || n > 65535 || strings.ContainsAny(port, "+-")):
+		ps.add(at, "%q: port %s is out of range (0-65535)", addr, port)
+	case err != nil:
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			ps.add(at, "%q: port %q is not a number", addr, port)
+		}
 	}
 }
 

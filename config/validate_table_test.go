@@ -50,6 +50,10 @@ func TestParseRouteTable(t *testing.T) {
 			[]string{`line 2: routes[0].upstream: port 0 is out of range (1-65535)`}},
 		{"port not a number", routes("name: a, path: /a, upstream: 'http://backend:http', auth: none"),
 			[]string{`line 2: routes[0].upstream: port "http" is not a number`}},
+		{"listen port out of range", "listen: 127.0.0.1:65536\n" + routes("name: a, path: /a, "+up),
+			[]string{`line 1: listen: "127.0.0.1:65536": port 65536 is out of range (0-65535)`}},
+		{"admin_listen port not a number", "admin_listen: ':metrics'\n" + routes("name: a, path: /a, "+up),
+			[]string{`line 1: admin_listen: ":metrics": port "metrics" is not a number`}},
 		{"IPv6 port out of range", routes("name: a, path: /a, upstream: 'http://[::1]:65536', auth: none"),
 			[]string{`line 2: routes[0].upstream: port 65536 is out of range (1-65535)`}},
 	}
