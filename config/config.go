@@ -93,7 +93,10 @@ type Config struct {
 	// /auth/forward, /auth/ext-authz/...).
 	ForwardAuth ForwardAuth `yaml:"forward_auth"`
 	// Routes are matched in file order; the first match wins. A request
-	// that matches no route is answered 404 and never forwarded.
+	// that matches no route is answered 404 and never forwarded. A route
+	// an earlier one leaves unreachable (same host and path, or a shorter
+	// path prefix, for the same methods) is refused, as are methods an
+	// earlier route with the same host and path takes.
 	Routes []Route `yaml:"routes"`
 	// TokenCache keeps the results of successful token verifications so a
 	// client sending the same token again skips the signature check.
@@ -415,7 +418,8 @@ type Route struct {
 	// upstream folds case, catch-alls included. Default false: paths are
 	// compared byte for byte.
 	CaseInsensitive bool `yaml:"case_insensitive"`
-	// Methods restricts the route to these methods. Default: any method.
+	// Methods restricts the route to these methods, upper case, from the
+	// IANA HTTP Method Registry; GET includes HEAD. Default: any method.
 	Methods []string `yaml:"methods"`
 	// Upstream is the base URL requests are forwarded to. Required.
 	Upstream string `yaml:"upstream"`

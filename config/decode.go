@@ -37,6 +37,8 @@ type doneKey struct {
 var (
 	durationType = reflect.TypeFor[time.Duration]()
 	stringsType  = reflect.TypeFor[Strings]()
+
+	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 )
 
 // problem records a problem about node n at path at.
@@ -84,6 +86,9 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, at keyPath) bool {
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t != stringsType && reflect.PointerTo(t).Implements(unmarshalerType) {
+		return true // a type that decodes itself is judged by the decoder
 	}
 	switch {
 	case t == stringsType:
