@@ -380,12 +380,37 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// under reports whether p is at or below one of the paths in bad.
-func under(p keyPath, bad []keyPath) bool {
+// follows reports whether a validation problem only follows from a value
+// dropped for its type: it is at or below a dropped value, or it names a
+// dropped top-level key ("needs tokens" when tokens was not a mapping).
+func follows(p Problem, bad []keyPath) bool {
 	for _, b := range bad {
-		if len(b) <= len(p) && reflect.DeepEqual(p[:len(b)], b) {
+		if len(b) <= len(p.keys) && reflect.DeepEqual(p.keys[:len(b)], b) {
+			return true
+		}
+		if key, ok := b[0].(string); ok && len(b) == 1 && namesKey(p.Message, key) {
 			return true
 		}
 	}
 	return false
+}
+
+// namesKey reports whether msg names key as a word ("tokens",
+// "tokens.signing_key"), not as part of one ("access_tokens").
+func namesKey(msg, key string) bool {
+	for i := 0; ; {
+		j := strings.Index(msg[i:], key)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(key)
+		if (start == 0 || !isKeyByte(msg[start-1])) && (end == len(msg) || !isKeyByte(msg[end])) {
+			return true
+		}
+		i = end
+	}
+}
+
+func isKeyByte(c byte) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }

@@ -68,6 +68,13 @@ func TestParseTypeErrors(t *testing.T) {
 			[]string{`line 1: lsiten: unknown key "lsiten" (did you mean "listen"?)`}},
 		{"unknown key, nothing near", "colour: blue\n" + route(""),
 			[]string{`line 1: colour: unknown key "colour"`}},
+		// Without tokens, a route needing a token verifier follows from
+		// the dropped value; its bad path does not.
+		{"section of the wrong type", "tokens: [issuer]\nroutes: [{name: a, path: a, upstream: 'http://h', auth: required}]\n",
+			[]string{
+				"line 1: tokens: expected a mapping of keys such as issuer: and audience:, got a list",
+				`line 2: routes[0].path: prefix "a" must start with "/"`,
+			}},
 		{"repeated key in a flow mapping", route(", path: /b"),
 			[]string{`line 3: routes[0].path: key "path" is already set at line 3`}},
 		// One type error does not hide the rest of the file: the other
@@ -148,5 +155,23 @@ func TestParseAnchors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			checkExact(t, problemStrings(t, tt.src), tt.want)
 		})
+	}
+}
+
+func TestNamesKey(t *testing.T) {
+	for _, tt := range []struct {
+		msg, key string
+		want     bool
+	}{
+		{"accounts need tokens to be configured", "tokens", true},
+		{"needs tokens.signing_key: upstreams verify it", "tokens", true},
+		{"configure tokens or issuers", "issuers", true},
+		{"needs access_tokens", "tokens", false},
+		{"tokensx and tokens_y", "tokens", false},
+		{"", "tokens", false},
+	} {
+		if got := namesKey(tt.msg, tt.key); got != tt.want {
+			t.Errorf("namesKey(%q, %q) = %v, want %v", tt.msg, tt.key, got, tt.want)
+		}
 	}
 }

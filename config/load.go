@@ -95,7 +95,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 			for _, p := range verr.Problems {
 				// What follows from a value of the wrong type is
 				// not a problem of its own.
-				if !under(p.keys, chk.bad) {
+				if !follows(p, chk.bad) {
 					ps = append(ps, p)
 				}
 			}
