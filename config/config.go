@@ -93,7 +93,10 @@ type Config struct {
 	// /auth/forward, /auth/ext-authz/...).
 	ForwardAuth ForwardAuth `yaml:"forward_auth"`
 	// Routes are matched in file order; the first match wins. A request
-	// that matches no route is answered 404 and never forwarded.
+	// that matches no route is answered 404 and never forwarded. A route
+	// an earlier one leaves unreachable (same host and path, or a shorter
+	// path prefix, for the same methods) is refused, as are methods an
+	// earlier route with the same host and path takes.
 	Routes []Route `yaml:"routes"`
 	// TokenCache keeps the results of successful token verifications so a
 	// client sending the same token again skips the signature check.
@@ -195,9 +198,12 @@ type TokenCache struct {
 // TLS configures TLS on the traffic listener. Certificates are read again
 // on every reload.
 type TLS struct {
-	// CertFile and KeyFile are PEM files (relative to the config file).
+	// CertFile is the PEM certificate chain (relative to the config
+	// file). Required.
 	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
+	// KeyFile is the PEM private key of the certificate (relative to the
+	// config file). Required.
+	KeyFile string `yaml:"key_file"`
 	// MinVersion is "1.2" (default) or "1.3".
 	MinVersion string `yaml:"min_version"`
 	// Admin serves the admin listener over TLS too, with the same
@@ -240,14 +246,17 @@ type Issuer struct {
 	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 30s,
 	// at most 5m; 0s tolerates none.
 	Leeway time.Duration `yaml:"leeway"`
-	// SubjectClaim, RolesClaim and ScopesClaim name the claims (dotted paths
-	// reach nested ones, e.g. realm_access.roles) holding the subject, roles
-	// and scopes. Defaults: sub, roles, and scope falling back to scp.
-	// SubjectClaim and RolesClaim may not be empty; an empty ScopesClaim is
-	// the default.
+	// SubjectClaim names the claim holding the subject (a dotted path
+	// reaches a nested one). Default sub; it may not be empty.
 	SubjectClaim string `yaml:"subject_claim"`
-	RolesClaim   string `yaml:"roles_claim"`
-	ScopesClaim  string `yaml:"scopes_claim"`
+	// RolesClaim names the claim holding the roles (a dotted path reaches
+	// a nested one, e.g. realm_access.roles). Default roles; it may not be
+	// empty.
+	RolesClaim string `yaml:"roles_claim"`
+	// ScopesClaim names the claim holding the scopes (a dotted path
+	// reaches a nested one). Default: scope, falling back to scp; empty
+	// means the default.
+	ScopesClaim string `yaml:"scopes_claim"`
 	// ClaimHeaders are extra identity headers (header: claim) set for this
 	// issuer's tokens. Like identity_headers, they are removed from every
 	// incoming request.
@@ -409,7 +418,8 @@ type Route struct {
 	// upstream folds case, catch-alls included. Default false: paths are
 	// compared byte for byte.
 	CaseInsensitive bool `yaml:"case_insensitive"`
-	// Methods restricts the route to these methods. Default: any method.
+	// Methods restricts the route to these methods, upper case, from the
+	// IANA HTTP Method Registry; GET includes HEAD. Default: any method.
 	Methods []string `yaml:"methods"`
 	// Upstream is the base URL requests are forwarded to. Required.
 	Upstream string `yaml:"upstream"`

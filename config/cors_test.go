@@ -167,7 +167,7 @@ accounts:
 `
 	e := parseInvalid(t, src, noEnv)
 	checkProblems(t, e.Problems, []wantProblem{
-		{16, "routes[0].cors.unknown_key", "field unknown_key not found"},
+		{16, "routes[0].cors.unknown_key", `unknown key "unknown_key"`},
 		{21, "accounts.cors.allow_credentials", `origin "*" cannot be combined with allow_credentials`},
 		{22, "accounts.cors.max_age", "between 0s and 24h"},
 		{13, "routes[0].cors.allowed_origins[1]", "without a path"},

@@ -167,7 +167,7 @@ func TestParseEnvProblems(t *testing.T) {
 		{"expanded value with a control character", envBase, envWith("ISSUER", "https://a.example.com\nx"),
 			[]wantProblem{{4, "tokens.issuer", "must not contain control characters"}}},
 		{"only strings expand", strings.Replace(envBase, "auth: required", "auth: required\n    timeout: ${T}", 1), envWith("T", "5s"),
-			[]wantProblem{{14, "routes[0].timeout", "cannot unmarshal !!str `${T}` into time.Duration"}}},
+			[]wantProblem{{14, "routes[0].timeout", `expected a duration such as 15m, got "${T}" (${VAR} is expanded in string values only)`}}},
 		{"keys do not expand", strings.Replace(envBase, "X-Auth-Subject:", "${H}:", 1), envWith("H", "X-Auth-Subject"),
 			[]wantProblem{{8, "identity_headers.${H}", "is not a valid header name"}}},
 	}

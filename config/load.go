@@ -52,33 +52,36 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 
 	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fail(yamlProblems(err, nil)...)
 	}
-	if len(root.Content) == 0 {
+	if len(root.Content) == 0 || document(&root).ShortTag() == "!!null" {
 		return nil, fail(Problem{Message: "file is empty"})
-	}
-
-	cfg := new(Config)
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var decodeProblems []Problem
-	if err := dec.Decode(cfg); err != nil {
-		// yaml.v3 skips an unknown key and decodes the rest, so the rest
-		// is validated too and every problem reported at once. Anything
-		// else stops here: a wrong type or a duplicate key leaves values
-		// zero and drops sequence items, so Validate would report problems
-		// that are not there, at shifted indexes.
-		var terr *yaml.TypeError
-		if !errors.As(err, &terr) || !onlyUnknownKeys(terr) {
-			return nil, fail(yamlProblems(err, &root)...)
-		}
-		decodeProblems = yamlProblems(err, &root)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, fail(yamlProblems(err, nil)...)
+		}
 		return nil, fail(Problem{Message: "file holds more than one YAML document"})
 	}
+
+	// The checker reports unknown keys, repeated keys and values of the
+	// wrong type, and repairs the tree so that the rest of the file
+	// decodes: every problem in the file is reported at once.
+	var chk checker
+	if top := document(&root); top.Kind != yaml.MappingNode {
+		chk.check(top, reflect.TypeFor[Config](), nil)
+		return nil, fail(chk.ps...)
+	}
+	chk.check(root.Content[0], reflect.TypeFor[Config](), nil)
+	cfg := new(Config)
+	if err := root.Decode(cfg); err != nil {
+		// What the checker let through, the decoder still refuses.
+		return nil, fail(append(chk.ps, yamlProblems(err, &root)...)...)
+	}
+	decodeProblems := chk.ps
 
 	var ps problems
 	expandEnv(reflect.ValueOf(cfg).Elem(), nil, lookupEnv, &ps)
@@ -89,7 +92,13 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 			if !errors.As(err, &verr) {
 				return nil, err
 			}
-			ps = verr.Problems
+			for _, p := range verr.Problems {
+				// What follows from a value of the wrong type is
+				// not a problem of its own.
+				if !follows(p, chk.bad) {
+					ps = append(ps, p)
+				}
+			}
 		}
 	}
 	for i := range ps {
@@ -99,18 +108,6 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		return nil, fail(all...)
 	}
 	return cfg, nil
-}
-
-var unknownKey = regexp.MustCompile(`^line \d+: field .* not found in type [\w.]+$`)
-
-// onlyUnknownKeys reports whether every decoding error is an unknown key.
-func onlyUnknownKeys(terr *yaml.TypeError) bool {
-	for _, m := range terr.Errors {
-		if !unknownKey.MatchString(m) {
-			return false
-		}
-	}
-	return true
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)

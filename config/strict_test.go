@@ -44,63 +44,66 @@ func TestParseStrict(t *testing.T) {
 		want []wantProblem
 	}{
 		{"unknown top-level key", insertAt(strictBase, 2, "bogus: 1\n"),
-			[]wantProblem{{2, "bogus", "field bogus not found in type config.Config"}}},
+			[]wantProblem{{2, "bogus", `unknown key "bogus"`}}},
 		{"keys are case-sensitive", replaceLines(strictBase, 1, 1, "Listen: 127.0.0.1:8000\n"),
-			[]wantProblem{{1, "Listen", "field Listen not found"}}},
+			[]wantProblem{{1, "Listen", `unknown key "Listen" (did you mean "listen"?)`}}},
 		{"unknown key in tokens", insertAt(strictBase, 4, "  issuerr: x\n"),
-			[]wantProblem{{4, "tokens.issuerr", "field issuerr not found in type config.Tokens"}}},
+			[]wantProblem{{4, "tokens.issuerr", `unknown key "issuerr" (did you mean "issuer"?)`}}},
 		{"unknown key in routes[1]", insertAt(strictBase, 13, "    bogus: x\n"),
-			[]wantProblem{{13, "routes[1].bogus", "field bogus not found in type config.Route"}}},
+			[]wantProblem{{13, "routes[1].bogus", `unknown key "bogus"`}}},
 		{"unknown first key of routes[1]", replaceLines(strictBase, 11, 11, "  - bogus: x\n    name: b\n"),
-			[]wantProblem{{11, "routes[1].bogus", "field bogus not found in type config.Route"}}},
+			[]wantProblem{{11, "routes[1].bogus", `unknown key "bogus"`}}},
 		{"unknown key in accounts", strictBase + "store: sqlite:x.db\naccounts:\n  signupp: open\n",
-			[]wantProblem{{17, "accounts.signupp", "field signupp not found in type config.Accounts"}}},
+			[]wantProblem{{17, "accounts.signupp", `unknown key "signupp" (did you mean "signup"?)`}}},
 		{"every unknown key at once", insertAt(insertAt(strictBase, 13, "    bogus: x\n"), 4, "  issuerr: x\n"),
 			[]wantProblem{
-				{4, "tokens.issuerr", "field issuerr not found"},
-				{14, "routes[1].bogus", "field bogus not found"},
+				{4, "tokens.issuerr", `unknown key "issuerr"`},
+				{14, "routes[1].bogus", `unknown key "bogus"`},
 			}},
 		{"duration not a duration", insertAt(strictBase, 9, "    timeout: abc\n"),
-			[]wantProblem{{9, "routes[0].timeout", "cannot unmarshal !!str `abc` into time.Duration"}}},
+			[]wantProblem{{9, "routes[0].timeout", `expected a duration such as 15m, got "abc"`}}},
 		{"routes not a list", replaceLines(strictBase, 6, 14, "routes: 3\n"),
-			[]wantProblem{{6, "routes", "cannot unmarshal !!int `3` into []config.Route"}}},
+			[]wantProblem{{6, "routes", "expected a list such as [3]"}}},
 		{"route not a map", replaceLines(strictBase, 11, 14, "  - 3\n"),
-			[]wantProblem{{11, "", "cannot unmarshal !!int `3` into config.Route"}}},
+			[]wantProblem{{11, "routes[1]", "expected a mapping of keys such as name: and host:, got 3"}}},
 		{"listen a list", replaceLines(strictBase, 1, 1, "listen: [a, b]\n"),
-			[]wantProblem{{1, "listen", "cannot unmarshal !!seq into string"}}},
+			[]wantProblem{{1, "listen", "expected a string, got a list"}}},
 		{"bool not a bool", insertAt(strictBase, 9, "    preserve_host: maybe\n"),
-			[]wantProblem{{9, "routes[0].preserve_host", "into bool"}}},
+			[]wantProblem{{9, "routes[0].preserve_host", `expected true or false, got "maybe"`}}},
 		{"case_insensitive not a bool", insertAt(strictBase, 9, "    case_insensitive: sometimes\n"),
-			[]wantProblem{{9, "routes[0].case_insensitive", "into bool"}}},
+			[]wantProblem{{9, "routes[0].case_insensitive", `expected true or false, got "sometimes"`}}},
 		{"map value not a string", strictBase + "identity_headers:\n  X-A: [a]\n",
-			[]wantProblem{{16, "identity_headers.X-A", "cannot unmarshal !!seq into string"}}},
+			[]wantProblem{{16, "identity_headers.X-A", "expected a string, got a list"}}},
 		{"duplicate key", insertAt(strictBase, 2, "listen: 127.0.0.1:8001\n"),
-			[]wantProblem{{2, "listen", `mapping key "listen" already defined at line 1`}}},
+			[]wantProblem{{2, "listen", `key "listen" is already set at line 1`}}},
 		// A decoding problem does not hide validation problems elsewhere,
 		// but what only follows from it (routes missing) is left out.
 		{"decoding and validation problems together", replaceLines(strictBase, 8, 8, "    path: a\n    colour: blue\n"),
 			[]wantProblem{
-				{9, "routes[0].colour", "field colour not found"},
+				{9, "routes[0].colour", `unknown key "colour"`},
 				{8, "routes[0].path", `"a" must start with "/"`},
 			}},
 		{"unknown key does not hide a problem on its line", replaceLines(strictBase, 11, 11, "  - nmae: b\n"),
 			[]wantProblem{
-				{11, "routes[1].nmae", "field nmae not found"},
+				{11, "routes[1].nmae", `unknown key "nmae" (did you mean "name"?)`},
 				{11, "routes[1].name", "is required"},
 			}},
-		// A wrong type or a duplicate key leaves values zero and drops
-		// sequence items: Validate is not run, as it would report
-		// problems that are not there or at the wrong index.
+		// A value of the wrong type or a repeated key is dropped and the
+		// rest validated: what only follows from the dropped value (a
+		// route at a shifted index, routes missing) is not reported.
 		{"tokens not a map", replaceLines(strictBase, 2, 5, "tokens: 3\n"),
-			[]wantProblem{{2, "tokens", "cannot unmarshal !!int `3` into config.Tokens"}}},
+			[]wantProblem{{2, "tokens", "expected a mapping of keys such as issuer: and audience:, got 3"}}},
 		{"duplicate key in tokens", insertAt(strictBase, 4, "  issuer: x\n"),
-			[]wantProblem{{4, "tokens.issuer", `mapping key "issuer" already defined at line 3`}}},
+			[]wantProblem{{4, "tokens.issuer", `key "issuer" is already set at line 3`}}},
 		{"duplicate key in a route", insertAt(strictBase, 9, "    path: /c\n"),
-			[]wantProblem{{9, "routes[0].path", `mapping key "path" already defined at line 8`}}},
+			[]wantProblem{{9, "routes[0].path", `key "path" is already set at line 8`}}},
 		{"bad sequence item", replaceLines(strictBase, 7, 10, "  - 3\n"),
-			[]wantProblem{{7, "", "cannot unmarshal !!int `3` into config.Route"}}},
+			[]wantProblem{{7, "routes[0]", "expected a mapping of keys such as name: and host:, got 3"}}},
 		{"bad list item", "trusted_proxies:\n  - [10.0.0.0/8]\n  - bad\n" + strictBase,
-			[]wantProblem{{2, "", "cannot unmarshal !!seq into string"}}},
+			[]wantProblem{
+				{2, "trusted_proxies[0]", "expected a string, got a list"},
+				{3, "trusted_proxies[1]", "not an IP address or CIDR"},
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,7 +154,7 @@ func TestParseSyntaxErrors(t *testing.T) {
 
 func TestErrorString(t *testing.T) {
 	e := parseInvalid(t, insertAt(strictBase, 13, "    bogus: x\n"), noEnv)
-	if got, want := e.Error(), "test.yaml:13: routes[1].bogus: field bogus not found in type config.Route"; got != want {
+	if got, want := e.Error(), `test.yaml:13: routes[1].bogus: unknown key "bogus"`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 

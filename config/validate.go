@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -182,6 +183,7 @@ func (c *Config) Validate() error {
 			ps.add(at.with("issuers"), "needs auth: required or optional")
 		}
 	}
+	checkRouteTable(&ps, c.Routes)
 	if len(ps) > 0 {
 		return &Error{Problems: ps}
 	}
@@ -424,9 +426,7 @@ func (r *Route) validate(ps *problems, at keyPath) {
 	}
 	checkPrefix(ps, at.with("path"), r.Path, true)
 	for i, m := range r.Methods {
-		if !headerName.MatchString(m) || m != strings.ToUpper(m) {
-			ps.add(at.with("methods", i), "%q is not an upper-case HTTP method", m)
-		}
+		checkMethod(ps, at.with("methods", i), m)
 	}
 	checkUpstream(ps, at.with("upstream"), r.Upstream)
 
@@ -499,6 +499,10 @@ func checkUpstream(ps *problems, at keyPath, raw string) {
 		ps.add(at, "is required")
 		return
 	}
+	if why := checkPort(upstreamHost(raw)); why != "" {
+		ps.add(at, "%s", why)
+		return
+	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
@@ -523,8 +527,15 @@ func checkListen(ps *problems, at keyPath, addr string) {
 	if host != "" && !validListenHost(host) {
 		ps.add(at, "%q has an invalid host", addr)
 	}
-	if _, err := net.LookupPort("tcp", port); err != nil || port == "" {
-		ps.add(at, "%q has an invalid port", addr)
+	switch n, err := strconv.Atoi(port); {
+	case port == "":
+		ps.add(at, "%q has no port", addr)
+	case err == nil && (n < 0 || n > 65535 || strings.ContainsAny(port, "+-")):
+		ps.add(at, "%q: port %s is out of range (0-65535)", addr, port)
+	case err != nil:
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			ps.add(at, "%q: port %q is not a number", addr, port)
+		}
 	}
 }
 

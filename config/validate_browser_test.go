@@ -54,7 +54,7 @@ func TestParseBrowserLines(t *testing.T) {
 		}
 	}
 	if _, err := Parse("test.yaml", []byte(strictBase+"browser: {cookie_domainn: x}\n"), noEnv); err == nil ||
-		!strings.Contains(err.Error(), "field cookie_domainn not found in type config.Browser") {
+		!strings.Contains(err.Error(), `browser.cookie_domainn: unknown key "cookie_domainn" (did you mean "cookie_domain"?)`) {
 		t.Errorf("unknown browser key: %v", err)
 	}
 }

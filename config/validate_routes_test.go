@@ -80,6 +80,7 @@ func TestValidateRoutes(t *testing.T) {
 			c.Tokens = nil
 			c.Routes[0] = c.Routes[1]
 			c.Routes[0].Name = "other"
+			c.Routes[0].Path = "/other"
 			c.Routes[1].Auth = AuthOptional
 		}, one("routes[1].auth", `auth "optional" needs a token verifier`)},
 		{"role empty", r0(func(r *Route) { r.Roles = []string{"admin", ""} }), one("routes[0].roles[1]", "must not be empty")},

@@ -79,8 +79,8 @@ routes:
     rolez: [admin]
 `,
 			want: []string{
-				"FILE:2: colour: field colour not found in type config.Config",
-				"FILE:12: routes[0].rolez: field rolez not found in type config.Route",
+				"FILE:2: colour: unknown key \"colour\"",
+				"FILE:12: routes[0].rolez: unknown key \"rolez\" (did you mean \"roles\"?)",
 			},
 		},
 		{
@@ -195,7 +195,7 @@ routes:
 		t.Fatal("check succeeded, want an error")
 	}
 	want := []string{
-		path + ":1: colour: field colour not found in type config.Config",
+		path + ":1: colour: unknown key \"colour\"",
 		path + ":5: routes[0].upstream: must be an http:// or https:// URL",
 		path + ":3: routes[0].auth: is required: one of required, optional, none",
 	}
