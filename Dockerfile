@@ -35,6 +35,13 @@ LABEL org.opencontainers.image.title="authgate" \
 COPY --from=build /out/authgate /usr/local/bin/authgate
 USER 65532:65532
 EXPOSE 8000 9191
-# Health: GET /healthz on admin_listen (bind it to 0.0.0.0:9191 in the
-# container's config so probes reach it).
+# Every command's -config defaults to this: 'docker exec CONTAINER authgate
+# users list' needs no flag.
+ENV AUTHGATE_CONFIG=/etc/authgate/config.yaml
+# Health: 'authgate healthcheck' asks GET /readyz on the config's
+# admin_listen (from inside the container, so loopback works too) and exits
+# 0 on 200. Orchestrators probing from outside (Kubernetes) should bind
+# admin_listen to 0.0.0.0:9191 and ask /healthz and /readyz themselves.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["authgate", "healthcheck", "-timeout", "4s"]
 ENTRYPOINT ["authgate", "serve", "-config", "/etc/authgate/config.yaml"]

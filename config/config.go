@@ -81,6 +81,12 @@ type Config struct {
 	// database shared by several replicas. Required when accounts are
 	// served.
 	Store string `yaml:"store"`
+	// StoreFile is a file holding the whole store value, typically a
+	// postgres:// URL with its password, so that a Kubernetes or Docker
+	// secret mounted as a file can provide it (relative to the config file;
+	// one trailing newline is ignored). Load reads it into Store, and again
+	// on every reload. Exclusive with store.
+	StoreFile string `yaml:"store_file"`
 	// Postgres tunes a postgres:// store; it is refused with any other.
 	Postgres *Postgres `yaml:"postgres"`
 	// Accounts, when present, serves signup, login, refresh and logout.
@@ -101,6 +107,10 @@ type Config struct {
 	// TokenCache keeps the results of successful token verifications so a
 	// client sending the same token again skips the signature check.
 	TokenCache TokenCache `yaml:"token_cache"`
+	// Log sets the level and format of 'authgate serve' logs. The
+	// environment variables AUTHGATE_LOG_LEVEL and AUTHGATE_LOG_FORMAT
+	// override it, and the -log-level and -log-format flags override both.
+	Log Log `yaml:"log"`
 
 	// baseDir is the directory of the file the config was loaded from;
 	// relative file paths in the config are resolved against it.
@@ -133,9 +143,25 @@ type Tokens struct {
 	// asymmetric key: an HMAC secret cannot be published, so other
 	// verifiers cannot check the tokens.
 	HMACSecret string `yaml:"hmac_secret"`
+	// HMACSecretFile is a file holding the HMAC secret, so that a Kubernetes
+	// or Docker secret mounted as a file can provide it (relative to the
+	// config file; one trailing newline is ignored). Load reads it into
+	// HMACSecret, and again on every reload; the same floors apply.
+	// Exclusive with hmac_secret and signing_key.
+	HMACSecretFile string `yaml:"hmac_secret_file"`
 	// VerificationKeys are PEM private keys that no longer sign but still
 	// verify, and are still published: rotate keys without logging users out.
 	VerificationKeys []string `yaml:"verification_keys"`
+}
+
+// Log sets how 'authgate serve' logs.
+type Log struct {
+	// Level is the least severe level logged: debug, info, warn or error.
+	// Default info.
+	Level string `yaml:"level"`
+	// Format is json (one JSON object a line) or text (key=value). Default
+	// json.
+	Format string `yaml:"format"`
 }
 
 // Server holds the traffic listener's limits. Zero read and write timeouts
@@ -526,6 +552,10 @@ const (
 	defaultCacheControl      = "no-store"
 	defaultRole              = "user"
 
+	// DefaultLogLevel and DefaultLogFormat are the log defaults.
+	DefaultLogLevel  = "info"
+	DefaultLogFormat = "json"
+
 	// DefaultTokenCacheMaxEntries, DefaultTokenCacheMaxBytes and
 	// DefaultTokenCacheTTL are the token_cache defaults.
 	DefaultTokenCacheMaxEntries       = 10000
@@ -584,6 +614,8 @@ func (c *Config) setDefaults(set func(keyPath) bool) {
 	}
 	def(set, keyPath{"forward_auth", "cache_control"}, &c.ForwardAuth.CacheControl, defaultCacheControl)
 	def(set, keyPath{"identity_headers"}, &c.IdentityHeaders, DefaultIdentityHeaders())
+	def(set, keyPath{"log", "level"}, &c.Log.Level, DefaultLogLevel)
+	def(set, keyPath{"log", "format"}, &c.Log.Format, DefaultLogFormat)
 	tc, at := &c.TokenCache, keyPath{"token_cache"}
 	def(set, at.with("enabled"), &tc.Enabled, true)
 	def(set, at.with("max_entries"), &tc.MaxEntries, DefaultTokenCacheMaxEntries)

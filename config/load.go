@@ -32,20 +32,21 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: read %s: %w", path, err)
 	}
-	cfg, err := Parse(path, data, os.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	if abs, err := filepath.Abs(filepath.Dir(path)); err == nil {
-		cfg.baseDir = abs
-	}
-	return cfg, nil
+	baseDir, _ := filepath.Abs(filepath.Dir(path))
+	return parse(path, data, os.LookupEnv, baseDir)
 }
 
-// Parse is Load without the file system: name is used in error messages and
-// lookupEnv resolves ${VAR} references (os.LookupEnv in production). Any
-// problem is reported as an *Error wrapping ErrInvalid.
+// Parse is Load without opening the config file: name is used in error
+// messages and lookupEnv resolves ${VAR} references (os.LookupEnv in
+// production). Files named by *_file keys are still read, relative to the
+// working directory. Any problem is reported as an *Error wrapping
+// ErrInvalid.
 func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return parse(name, data, lookupEnv, "")
+}
+
+// parse is Parse with relative paths resolved against baseDir.
+func parse(name string, data []byte, lookupEnv func(string) (string, bool), baseDir string) (*Config, error) {
 	fail := func(ps ...Problem) error { return &Error{File: name, Problems: ps} }
 	if len(data) > MaxFileSize {
 		return nil, fail(Problem{Message: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)})
@@ -76,7 +77,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		return nil, fail(chk.ps...)
 	}
 	chk.check(root.Content[0], reflect.TypeFor[Config](), nil)
-	cfg := new(Config)
+	cfg := &Config{baseDir: baseDir}
 	if err := root.Decode(cfg); err != nil {
 		// What the checker let through, the decoder still refuses.
 		return nil, fail(append(chk.ps, yamlProblems(err, &root)...)...)
@@ -87,6 +88,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	expandEnv(reflect.ValueOf(cfg).Elem(), nil, lookupEnv, &ps)
 	if len(ps) == 0 {
 		cfg.setDefaults(present(&root))
+		cfg.readSecretFiles(&ps)
 		if err := cfg.Validate(); err != nil {
 			var verr *Error
 			if !errors.As(err, &verr) {

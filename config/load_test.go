@@ -38,6 +38,7 @@ func goodConfig() *Config {
 		ForwardAuth:     ForwardAuth{CacheControl: "no-store"},
 		TokenCache: TokenCache{Enabled: true, MaxEntries: DefaultTokenCacheMaxEntries,
 			MaxBytes: DefaultTokenCacheMaxBytes, TTL: DefaultTokenCacheTTL},
+		Log: Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		Server: Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 			BodyReadTimeout: 60 * time.Second, MaxHeaderBytes: 64 << 10, ShutdownGrace: 15 * time.Second},
 		Tokens: &Tokens{

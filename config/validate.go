@@ -106,10 +106,25 @@ func (c *Config) Validate() error {
 	}
 	checkHeaderMap(&ps, keyPath{"identity_headers"}, c.IdentityHeaders)
 	c.TokenCache.validate(&ps, keyPath{"token_cache"})
-	if c.Store != "" {
-		checkStore(&ps, keyPath{"store"}, c.Store)
+	// A store read from store_file is judged at that key.
+	storeKey := keyPath{"store"}
+	if c.StoreFile != "" {
+		storeKey = keyPath{"store_file"}
 	}
-	if c.Postgres != nil {
+	if c.Store != "" {
+		checkStore(&ps, storeKey, c.Store)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		ps.add(keyPath{"log", "level"}, "%q must be debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		ps.add(keyPath{"log", "format"}, "%q must be json or text", c.Log.Format)
+	}
+	if c.Postgres != nil && (c.Store != "" || c.StoreFile == "") {
 		c.Postgres.validate(&ps, keyPath{"postgres"}, c.Store)
 	}
 	if c.Accounts != nil {
@@ -207,15 +222,20 @@ func (t *Tokens) validate(ps *problems, at keyPath) {
 	if t.Leeway < 0 || t.Leeway > MaxLeeway {
 		ps.add(at.with("leeway"), "must be between 0s and %s", MaxLeeway)
 	}
+	// A secret read from hmac_secret_file is judged at that key.
+	secretKey := "hmac_secret"
+	if t.HMACSecretFile != "" {
+		secretKey = "hmac_secret_file"
+	}
 	switch {
-	case t.SigningKey == "" && t.HMACSecret == "":
-		ps.add(at.with("signing_key"), "is required (create one with: authgate keys generate -out FILE), or set hmac_secret")
-	case t.SigningKey != "" && t.HMACSecret != "":
-		ps.add(at.with("hmac_secret"), "set either signing_key or hmac_secret, not both")
+	case t.SigningKey == "" && t.HMACSecret == "" && t.HMACSecretFile == "":
+		ps.add(at.with("signing_key"), "is required (create one with: authgate keys generate -out FILE), or set hmac_secret or hmac_secret_file")
+	case t.SigningKey != "" && (t.HMACSecret != "" || t.HMACSecretFile != ""):
+		ps.add(at.with(secretKey), "set either signing_key or %s, not both", secretKey)
 	case t.HMACSecret != "":
 		// Never echo the secret.
 		if why := weakSecret(t.HMACSecret); why != "" {
-			ps.add(at.with("hmac_secret"), "%s (generate one with: openssl rand -base64 48)", why)
+			ps.add(at.with(secretKey), "%s (generate one with: openssl rand -base64 48)", why)
 		}
 	}
 	for i, k := range t.VerificationKeys {
@@ -340,7 +360,7 @@ func (a *Accounts) validate(ps *problems, at keyPath, c *Config) {
 	if c.Tokens == nil {
 		ps.add(at, "accounts need tokens to be configured")
 	}
-	if c.Store == "" {
+	if c.Store == "" && c.StoreFile == "" {
 		ps.add(at, "accounts need a store (store: sqlite:data/authgate.db, or a postgres:// URL)")
 	}
 }

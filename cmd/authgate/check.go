@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 
 	"github.com/authgate/authgate/config"
 	"github.com/authgate/authgate/proxy/assemble"
@@ -17,10 +15,11 @@ import (
 // asked. Every problem is printed, validation problems as
 // "file:line: key.path: message"; warnings (config.Warnings) are printed as
 // "WARNING: file: key.path: message" and do not fail the check.
-func checkCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	path := fs.String("config", "", "config `file` to check")
-	if err := parseFlags(fs, args, stderr); err != nil {
+func checkCmd(ctx context.Context, c *command, st streams, args []string) error {
+	stdout := st.out
+	fs := c.flags()
+	path := configFlag(fs, "config `file` to check")
+	if err := c.parse(fs, args, st); err != nil {
 		return err
 	}
 	if err := requireFlag(fs, "config", *path); err != nil {
@@ -38,7 +37,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(stdout, "WARNING: %s: %s\n", *path, w)
 	}
-	res, err := assemble.Open(context.Background(), cfg, assemble.Options{Mode: assemble.Check})
+	res, err := assemble.Open(ctx, cfg, assemble.Options{Mode: assemble.Check})
 	if err != nil {
 		return err
 	}

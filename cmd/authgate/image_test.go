@@ -52,7 +52,8 @@ func TestDockerfile(t *testing.T) {
 
 	labels := map[string]string{}
 	args := map[string]bool{}
-	var user, entrypoint string
+	var user, entrypoint, healthcheck string
+	env := map[string]string{}
 	labelRe := regexp.MustCompile(`([a-z0-9.]+)="([^"]*)"`)
 	for _, l := range final {
 		switch verb, rest, _ := strings.Cut(l, " "); verb {
@@ -67,6 +68,11 @@ func TestDockerfile(t *testing.T) {
 			user = rest
 		case "ENTRYPOINT":
 			entrypoint = rest
+		case "ENV":
+			k, v, _ := strings.Cut(rest, "=")
+			env[k] = v
+		case "HEALTHCHECK":
+			healthcheck = rest
 		}
 	}
 	for key, want := range map[string]string{
@@ -94,6 +100,15 @@ func TestDockerfile(t *testing.T) {
 	}
 	if !strings.Contains(entrypoint, `"`+deployConfigPath+`"`) {
 		t.Errorf("Dockerfile: ENTRYPOINT %s does not read %s, where the deployment files mount the config", entrypoint, deployConfigPath)
+	}
+
+	// The healthcheck runs the binary itself (distroless has no shell or
+	// curl), finding the config through $AUTHGATE_CONFIG.
+	if !strings.HasSuffix(healthcheck, `CMD ["authgate", "healthcheck", "-timeout", "4s"]`) {
+		t.Errorf("Dockerfile: HEALTHCHECK %q, want one running [\"authgate\", \"healthcheck\", ...]", healthcheck)
+	}
+	if env["AUTHGATE_CONFIG"] != deployConfigPath {
+		t.Errorf("Dockerfile: ENV AUTHGATE_CONFIG=%q, want %s (where the deployment files mount the config)", env["AUTHGATE_CONFIG"], deployConfigPath)
 	}
 
 	// make image passes what git describe says.

@@ -1,22 +1,20 @@
 package main
 
 import (
-	"flag"
+	"context"
 	"fmt"
-	"io"
 
 	"github.com/authgate/authgate/proxy/keys"
 )
 
-// keysCmd manages signing keys: "keys generate -out FILE [-alg A]".
-func keysCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "generate" {
-		return fmt.Errorf("%w: keys: expected 'keys generate -out FILE [-alg EdDSA|ES256|RS256]'", errUsage)
-	}
-	fs := flag.NewFlagSet("keys generate", flag.ContinueOnError)
+// keysGenerateCmd writes a new private signing key: "keys generate -out
+// FILE [-alg A]".
+func keysGenerateCmd(_ context.Context, c *command, st streams, args []string) error {
+	stdout := st.out
+	fs := c.flags()
 	out := fs.String("out", "", "`file` to write the PEM private key to (created 0600, never overwritten)")
 	alg := fs.String("alg", keys.EdDSA, "signing `algorithm`: EdDSA, ES256 or RS256")
-	if err := parseFlags(fs, args[1:], stderr); err != nil {
+	if err := c.parse(fs, args, st); err != nil {
 		return err
 	}
 	if err := requireFlag(fs, "out", *out); err != nil {

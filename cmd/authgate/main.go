@@ -9,12 +9,18 @@
 //	authgate keys generate -out FILE   write a new private signing key
 //	authgate token -config FILE -sub ID [-claim k=v ...] [-ttl D]
 //	                                   print an access token signed with the configured key
+//	authgate healthcheck [-config FILE | -url URL]
+//	                                   exit 0 when the admin /readyz answers 200
 //	authgate users add|list|disable|enable|set-roles|set-password -config FILE ...
 //	                                   administer accounts
 //	authgate store migrate -config FILE
 //	                                   apply the store's schema migrations
 //	authgate store copy -from sqlite:PATH -to URL|-config FILE
 //	                                   copy a SQLite store into PostgreSQL
+//
+// 'authgate -h' lists the commands, 'authgate GROUP -h' a group's, and
+// 'authgate COMMAND -h' a command's flags with an example. Every -config
+// flag defaults to $AUTHGATE_CONFIG.
 package main
 
 import (
@@ -27,24 +33,6 @@ import (
 	"os/signal"
 	"syscall"
 )
-
-const usage = `usage: authgate <command> [flags]
-
-commands:
-  serve -config FILE                 run the proxy
-  check -config FILE                 validate a config and print every problem
-  keys generate -out FILE [-alg A]   write a new private signing key (EdDSA, ES256, RS256)
-  token -config FILE -sub ID [-claim k=v ...] [-ttl D]
-                                     print an access token signed with the configured key
-  users <add|list|disable|enable|set-roles|set-password> -config FILE [-username U] ...
-                                     administer accounts (passwords from stdin or a prompt)
-  store migrate -config FILE         apply the schema migrations the store lacks
-  store copy -from sqlite:PATH (-to URL [-to-password-file FILE] | -config FILE)
-                                     copy a SQLite store into a PostgreSQL store
-  version                            print the version
-
-Run 'authgate <command> -h' for a command's flags.
-`
 
 // errUsage marks errors caused by a bad command line (exit status 2).
 var errUsage = errors.New("usage")
@@ -72,55 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func runWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("%w: no command", errUsage)
+	if len(args) > 0 && (args[0] == "-version" || args[0] == "--version") {
+		args = append([]string{"version"}, args[1:]...)
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "serve":
-		return serveCmd(ctx, rest, stderr)
-	case "check":
-		return checkCmd(rest, stdout, stderr)
-	case "keys":
-		return keysCmd(rest, stdout, stderr)
-	case "token":
-		return tokenCmd(rest, stdout, stderr)
-	case "users":
-		return usersCmd(ctx, rest, stdin, stdout, stderr)
-	case "store":
-		return storeCmd(ctx, rest, stdout, stderr)
-	case "version", "-version", "--version":
-		return versionCmd(stdout)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
-	}
-}
-
-// parseFlags parses args with fs, turning flag errors into usage errors.
-// Positional arguments are refused.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: %s: unexpected argument %q", errUsage, fs.Name(), fs.Arg(0))
-	}
-	return nil
-}
-
-// requireFlag reports a missing mandatory flag as a usage error.
-func requireFlag(fs *flag.FlagSet, name, value string) error {
-	if value == "" {
-		return fmt.Errorf("%w: %s: -%s is required", errUsage, fs.Name(), name)
-	}
-	return nil
+	return commands().dispatch(ctx, streams{in: stdin, out: stdout, err: stderr}, args)
 }

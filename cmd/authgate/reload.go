@@ -34,6 +34,11 @@ type reloader struct {
 	// cannot change (listeners, store).
 	running *config.Config
 	sum     []byte // hash of the file last loaded
+	// watched hashes the file and the secret files it names (tokens.
+	// hmac_secret_file, store_file, postgres.password_file), so a rotated
+	// Kubernetes or Docker secret is reloaded too. It is never published:
+	// a secret's hash stays in the process.
+	watched []byte
 }
 
 // run reloads on SIGHUP and whenever the file's content changes, until ctx
@@ -51,7 +56,7 @@ func (rl *reloader) run(ctx context.Context) {
 		case <-hup:
 			rl.reload("SIGHUP")
 		case <-tick.C:
-			if sum := fileSum(rl.path); sum != nil && !bytes.Equal(sum, rl.sum) {
+			if sum := watchSum(rl.path, rl.running); sum != nil && !bytes.Equal(sum, rl.watched) {
 				rl.reload("file changed")
 			}
 		}
@@ -60,6 +65,7 @@ func (rl *reloader) run(ctx context.Context) {
 
 func (rl *reloader) reload(why string) {
 	rl.sum = fileSum(rl.path)
+	rl.watched = watchSum(rl.path, rl.running)
 	cfg, err := config.Load(rl.path)
 	if err != nil {
 		rl.metrics.ConfigReload("failure", "")
@@ -82,6 +88,7 @@ func (rl *reloader) reload(why string) {
 		rl.cert.cur.Store(snap.Certificate)
 	}
 	rl.running = cfg
+	rl.watched = watchSum(rl.path, cfg)
 	rl.metrics.ConfigReload("success", hex.EncodeToString(rl.sum))
 	rl.logger.Info("config reloaded", "trigger", why, "routes", len(cfg.Routes), "sha256", hex.EncodeToString(rl.sum))
 }
@@ -95,4 +102,22 @@ func fileSum(path string) []byte {
 	}
 	sum := sha256.Sum256(b)
 	return sum[:]
+}
+
+// watchSum hashes the config file at path and the secret files cfg names;
+// nil when the config file cannot be read. A secret file that cannot be
+// read counts as empty, so its return is a change too.
+func watchSum(path string, cfg *config.Config) []byte {
+	h := sha256.New()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	h.Write(b)
+	for _, f := range cfg.SecretFiles() {
+		s, _ := os.ReadFile(f)
+		sum := sha256.Sum256(s)
+		h.Write(sum[:])
+	}
+	return h.Sum(nil)
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/authgate/authgate/config"
@@ -25,13 +25,14 @@ import (
 const revocationSync = 5 * time.Second
 
 // serveCmd runs the traffic and admin listeners until ctx is done.
-func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	path := fs.String("config", "", "config `file`")
-	logFormat := fs.String("log-format", "json", "log `format`: json or text")
-	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+func serveCmd(ctx context.Context, c *command, st streams, args []string) error {
+	stderr := st.err
+	fs := c.flags()
+	path := configFlag(fs, "config `file`")
+	logFormat := fs.String("log-format", "", "log `format`: json or text (default: $AUTHGATE_LOG_FORMAT, else log.format, else json)")
+	logLevel := fs.String("log-level", "", "log `level`: debug, info, warn or error (default: $AUTHGATE_LOG_LEVEL, else log.level, else info)")
 	logFlush := fs.Duration("log-flush", 100*time.Millisecond, "write log lines out at most this `interval` after they are logged, many at once; 0 writes each line at once")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := c.parse(fs, args, st); err != nil {
 		return err
 	}
 	if err := requireFlag(fs, "config", *path); err != nil {
@@ -40,16 +41,24 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if *logFlush < 0 || *logFlush > 10*time.Second {
 		return fmt.Errorf("%w: serve: -log-flush %s: want 0 to 10s", errUsage, *logFlush)
 	}
+	// A bad flag is a usage error, found before the config is read.
+	if _, err := newLogger(io.Discard, orDefault(*logFormat, "json"), orDefault(*logLevel, "info")); err != nil {
+		return fmt.Errorf("%w: serve: %v", errUsage, err)
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	format, level, err := logSettings(*logFormat, *logLevel, os.LookupEnv, cfg.Log)
+	if err != nil {
+		return err
+	}
 	if *logFlush > 0 {
 		lw := logwriter.New(stderr, 0, *logFlush)
 		defer lw.Close() // last, after "authgate stopped"
 		stderr = lw
 	}
-	logger, err := newLogger(stderr, *logFormat, *logLevel)
-	if err != nil {
-		return fmt.Errorf("%w: serve: %v", errUsage, err)
-	}
-	cfg, err := config.Load(*path)
+	logger, err := newLogger(stderr, format, level)
 	if err != nil {
 		return err
 	}
@@ -110,6 +119,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	defer stopBackground()
 	go res.SyncRevocations(bg, revocationSync)
 	rl := &reloader{path: *path, gw: gw, res: res, cert: cert, logger: logger, metrics: m, running: cfg, sum: fileSum(*path)}
+	rl.watched = watchSum(*path, cfg)
 	m.ConfigReload("success", hex.EncodeToString(rl.sum))
 	go rl.run(bg)
 
@@ -175,6 +185,35 @@ func adminHandler(gw *proxy.Gateway, m *metrics.Metrics) http.Handler {
 		respond.Error(w, http.StatusNotFound, "not found")
 	})
 	return mux
+}
+
+// logSettings picks the log format and level: a flag wins over the
+// environment (AUTHGATE_LOG_FORMAT, AUTHGATE_LOG_LEVEL), which wins over the
+// config file's log section. A bad environment value is an error naming
+// the variable.
+func logSettings(flagFormat, flagLevel string, lookupEnv func(string) (string, bool), file config.Log) (format, level string, err error) {
+	format, level = file.Format, file.Level
+	if v, ok := lookupEnv("AUTHGATE_LOG_FORMAT"); ok && v != "" {
+		if v != "json" && v != "text" {
+			return "", "", fmt.Errorf("AUTHGATE_LOG_FORMAT=%q: want json or text", v)
+		}
+		format = v
+	}
+	if v, ok := lookupEnv("AUTHGATE_LOG_LEVEL"); ok && v != "" {
+		var lv slog.Level
+		if lv.UnmarshalText([]byte(v)) != nil {
+			return "", "", fmt.Errorf("AUTHGATE_LOG_LEVEL=%q: want debug, info, warn or error", v)
+		}
+		level = v
+	}
+	return orDefault(flagFormat, format), orDefault(flagLevel, level), nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -18,46 +17,16 @@ import (
 	"github.com/authgate/authgate/proxy/sqlite"
 )
 
-const storeUsage = `usage: authgate store <command> [flags]
-
-commands:
-  migrate -config FILE                 apply the schema migrations the config's store lacks
-  copy -from sqlite:PATH -to URL [-to-password-file FILE]
-  copy -from sqlite:PATH -config FILE  copy a SQLite store's accounts, sessions and revocations
-                                       into a PostgreSQL store (-to, or the config's store);
-                                       records already there are kept
-`
-
 // copyTimeout bounds the import transaction of 'store copy'.
 const copyTimeout = 10 * time.Minute
 
-// storeCmd administers the store itself: its schema, and moving a SQLite
-// store to PostgreSQL when a deployment grows to several replicas.
-func storeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, storeUsage)
-		return fmt.Errorf("%w: store: no command", errUsage)
-	}
-	switch sub, rest := args[0], args[1:]; sub {
-	case "migrate":
-		return storeMigrate(ctx, rest, stdout, stderr)
-	case "copy":
-		return storeCopy(ctx, rest, stdout, stderr)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, storeUsage)
-		return nil
-	default:
-		fmt.Fprint(stderr, storeUsage)
-		return fmt.Errorf("%w: store: unknown command %q", errUsage, sub)
-	}
-}
-
 // storeMigrate applies the migrations of the config's store and says
 // which. A SQLite store is migrated by opening it.
-func storeMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("store migrate", flag.ContinueOnError)
-	path := fs.String("config", "", "config `file` naming the store")
-	if err := parseFlags(fs, args, stderr); err != nil {
+func storeMigrate(ctx context.Context, c *command, st streams, args []string) error {
+	stdout := st.out
+	fs := c.flags()
+	path := configFlag(fs, "config `file` naming the store")
+	if err := c.parse(fs, args, st); err != nil {
 		return err
 	}
 	if err := requireFlag(fs, "config", *path); err != nil {
@@ -101,13 +70,14 @@ func storeMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // storeCopy exports a SQLite store and imports it into a PostgreSQL store
 // in one transaction. Running it again adds only what is new, so it can be
 // repeated just before the switch.
-func storeCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("store copy", flag.ContinueOnError)
+func storeCopy(ctx context.Context, c *command, st streams, args []string) error {
+	stdout := st.out
+	fs := c.flags()
 	from := fs.String("from", "", "the SQLite store to copy, `sqlite:PATH`")
 	to := fs.String("to", "", "the PostgreSQL store to copy into, a postgres:// `URL`")
 	toPassword := fs.String("to-password-file", "", "`file` holding the -to database's password")
 	path := fs.String("config", "", "config `file` whose store (and postgres settings) to copy into, instead of -to")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := c.parse(fs, args, st); err != nil {
 		return err
 	}
 	if err := requireFlag(fs, "from", *from); err != nil {

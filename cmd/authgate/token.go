@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/authgate/authgate/config"
@@ -42,14 +40,15 @@ func (c claimFlags) Set(s string) error {
 
 // tokenCmd prints an access token signed with the configured key: the
 // operator's tool for trying routes.
-func tokenCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	path := fs.String("config", "", "config `file` naming the signing key, issuer and audience")
+func tokenCmd(ctx context.Context, c *command, st streams, args []string) error {
+	stdout := st.out
+	fs := c.flags()
+	path := configFlag(fs, "config `file` naming the signing key, issuer and audience")
 	sub := fs.String("sub", "", "subject (user `id`) of the token")
 	ttl := fs.Duration("ttl", 0, "token lifetime (default: tokens.access_ttl)")
 	claims := claimFlags{}
 	fs.Var(claims, "claim", "extra claim `key=value` (repeatable; JSON values allowed, e.g. roles=[\"admin\"])")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := c.parse(fs, args, st); err != nil {
 		return err
 	}
 	for _, f := range []struct{ name, v string }{{"config", *path}, {"sub", *sub}} {
@@ -67,7 +66,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	if cfg.Tokens == nil {
 		return fmt.Errorf("%s: tokens: not configured", *path)
 	}
-	res, err := assemble.Open(context.Background(), cfg, assemble.Options{Mode: assemble.Check})
+	res, err := assemble.Open(ctx, cfg, assemble.Options{Mode: assemble.Check})
 	if err != nil {
 		return err
 	}

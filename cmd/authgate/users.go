@@ -18,117 +18,196 @@ import (
 	"github.com/authgate/authgate/proxy/assemble"
 )
 
-const usersUsage = `usage: authgate users <command> -config FILE [flags]
+// userFlags are the flags of a 'users' command: -config always, the
+// others when the command takes them.
+type userFlags struct {
+	fs                    *flag.FlagSet
+	path, username, email *string
+	roles                 *string
+}
 
-commands:
-  add -username U [-email E] [-roles a,b]   create a user (password from stdin or prompt)
-  list                                      list users
-  disable -username U                       disable a user and end all of their logins
-  enable -username U                        enable a user again
-  set-roles -username U -roles a,b          replace a user's roles
-  set-password -username U                  set a new password (stdin or prompt) and end all logins
-`
-
-// usersCmd administers accounts directly in the store, for deployments with
-// signup closed. Passwords are read from standard input or a prompt, never
-// from a flag: flags end up in shell history and process lists.
-func usersCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usersUsage)
-		return fmt.Errorf("%w: users: no command", errUsage)
+// declare declares -config, and -username, -email and -roles when named.
+func (c *command) userFlags(names ...string) userFlags {
+	f := userFlags{fs: c.flags()}
+	f.path = configFlag(f.fs, "config `file` naming the store")
+	for _, n := range names {
+		switch n {
+		case "username":
+			f.username = f.fs.String("username", "", "the user's `name`")
+		case "email":
+			f.email = f.fs.String("email", "", "the user's `email`")
+		case "roles":
+			f.roles = f.fs.String("roles", "", "comma-separated `roles`")
+		}
 	}
-	sub := args[0]
-	fs := flag.NewFlagSet("users "+sub, flag.ContinueOnError)
-	path := fs.String("config", "", "config `file`")
-	username := fs.String("username", "", "the user's `name`")
-	email := fs.String("email", "", "the user's `email` (add only)")
-	roles := fs.String("roles", "", "comma-separated `roles`")
-	if err := parseFlags(fs, args[1:], stderr); err != nil {
+	return f
+}
+
+// parse parses args and checks that -config, and -username when declared,
+// are set.
+func (f userFlags) parse(c *command, args []string, st streams) error {
+	if err := c.parse(f.fs, args, st); err != nil {
 		return err
 	}
-	if err := requireFlag(fs, "config", *path); err != nil {
+	if err := requireFlag(f.fs, "config", *f.path); err != nil {
 		return err
 	}
-	switch sub {
-	case "add", "disable", "enable", "set-roles", "set-password":
-		if err := requireFlag(fs, "username", *username); err != nil {
-			return err
-		}
-	case "list":
-	default:
-		fmt.Fprint(stderr, usersUsage)
-		return fmt.Errorf("%w: users: unknown command %q", errUsage, sub)
-	}
-	if sub == "set-roles" && *roles == "" {
-		return fmt.Errorf("%w: users set-roles: -roles is required", errUsage)
-	}
-
-	cfg, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	if cfg.Accounts == nil {
-		return fmt.Errorf("%s: users need an accounts section and a store", *path)
-	}
-	res, err := assemble.Open(ctx, cfg, assemble.Options{Mode: assemble.Admin})
-	if err != nil {
-		return err
-	}
-	defer res.Close()
-	if sub == "list" {
-		return listUsers(ctx, res.Store(), stdout)
-	}
-	snap, err := assemble.Build(cfg, res)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *path, err)
-	}
-	defer snap.Release()
-	svc := snap.Gateway.Accounts()
-
-	switch sub {
-	case "add":
-		pw, err := readPassword(stdin, stderr)
-		if err != nil {
-			return err
-		}
-		rs := cfg.Accounts.DefaultRoles
-		if *roles != "" {
-			rs = splitRoles(*roles)
-		}
-		u, err := svc.NewUser(ctx, *username, *email, pw, rs)
-		if err != nil {
-			return fmt.Errorf("users add: %w", err)
-		}
-		fmt.Fprintf(stdout, "created user %s (%s)\n", u.Username, u.ID)
-	case "disable", "enable":
-		if err := svc.SetDisabled(ctx, *username, sub == "disable"); err != nil {
-			return fmt.Errorf("users %s: %w", sub, named(err, *username))
-		}
-		fmt.Fprintf(stdout, "%sd user %s\n", sub, *username)
-	case "set-roles":
-		if err := svc.SetRoles(ctx, *username, splitRoles(*roles)); err != nil {
-			return fmt.Errorf("users set-roles: %w", named(err, *username))
-		}
-		fmt.Fprintf(stdout, "set roles of %s\n", *username)
-	case "set-password":
-		pw, err := readPassword(stdin, stderr)
-		if err != nil {
-			return err
-		}
-		if err := svc.SetPassword(ctx, *username, pw); err != nil {
-			return fmt.Errorf("users set-password: %w", named(err, *username))
-		}
-		fmt.Fprintf(stdout, "set password of %s; all of their logins ended\n", *username)
+	if f.username != nil {
+		return requireFlag(f.fs, "username", *f.username)
 	}
 	return nil
 }
 
-// named says which user was not found.
-func named(err error, username string) error {
-	if errors.Is(err, accounts.ErrNotFound) {
-		return fmt.Errorf("no user %q: %w", username, err)
+// userAdmin is what a 'users' command works on: the config, its store and
+// the account service built on it.
+type userAdmin struct {
+	cfg  *config.Config
+	res  *assemble.Resources
+	snap *assemble.Snapshot
+	svc  *accounts.Service
+}
+
+func (a *userAdmin) close() {
+	if a.snap != nil {
+		a.snap.Release()
 	}
-	return err
+	a.res.Close()
+}
+
+// openUsers loads the config at path and opens its store; with service,
+// the account service too.
+func openUsers(ctx context.Context, path string, service bool) (*userAdmin, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Accounts == nil {
+		return nil, fmt.Errorf("%s: users need an accounts section and a store", path)
+	}
+	res, err := assemble.Open(ctx, cfg, assemble.Options{Mode: assemble.Admin})
+	if err != nil {
+		return nil, err
+	}
+	a := &userAdmin{cfg: cfg, res: res}
+	if !service {
+		return a, nil
+	}
+	if a.snap, err = assemble.Build(cfg, res); err != nil {
+		res.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	a.svc = a.snap.Gateway.Accounts()
+	return a, nil
+}
+
+// The 'users' commands administer accounts directly in the store, for
+// deployments with signup closed. Passwords are read from standard input
+// or a prompt, never from a flag: flags end up in shell history and
+// process lists.
+
+func usersAddCmd(ctx context.Context, c *command, st streams, args []string) error {
+	f := c.userFlags("username", "email", "roles")
+	if err := f.parse(c, args, st); err != nil {
+		return err
+	}
+	a, err := openUsers(ctx, *f.path, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	pw, err := readPassword(st.in, st.err)
+	if err != nil {
+		return err
+	}
+	rs := a.cfg.Accounts.DefaultRoles
+	if *f.roles != "" {
+		rs = splitRoles(*f.roles)
+	}
+	u, err := a.svc.NewUser(ctx, *f.username, *f.email, pw, rs)
+	if err != nil {
+		return fmt.Errorf("users add: %w", a.addError(ctx, err, *f.username, *f.email))
+	}
+	fmt.Fprintf(st.out, "created user %s (%s)\n", u.Username, u.ID)
+	return nil
+}
+
+func usersListCmd(ctx context.Context, c *command, st streams, args []string) error {
+	f := c.userFlags()
+	if err := f.parse(c, args, st); err != nil {
+		return err
+	}
+	a, err := openUsers(ctx, *f.path, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return listUsers(ctx, a.res.Store(), st.out)
+}
+
+func usersDisableCmd(ctx context.Context, c *command, st streams, args []string) error {
+	return setDisabled(ctx, c, st, args, true)
+}
+
+func usersEnableCmd(ctx context.Context, c *command, st streams, args []string) error {
+	return setDisabled(ctx, c, st, args, false)
+}
+
+func setDisabled(ctx context.Context, c *command, st streams, args []string, disabled bool) error {
+	f := c.userFlags("username")
+	if err := f.parse(c, args, st); err != nil {
+		return err
+	}
+	a, err := openUsers(ctx, *f.path, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.svc.SetDisabled(ctx, *f.username, disabled); err != nil {
+		return fmt.Errorf("%s: %w", c.name, userError(err, *f.username))
+	}
+	fmt.Fprintf(st.out, "%sd user %s\n", c.base(), *f.username)
+	return nil
+}
+
+func usersSetRolesCmd(ctx context.Context, c *command, st streams, args []string) error {
+	f := c.userFlags("username", "roles")
+	if err := f.parse(c, args, st); err != nil {
+		return err
+	}
+	if err := requireFlag(f.fs, "roles", *f.roles); err != nil {
+		return err
+	}
+	a, err := openUsers(ctx, *f.path, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.svc.SetRoles(ctx, *f.username, splitRoles(*f.roles)); err != nil {
+		return fmt.Errorf("users set-roles: %w", userError(err, *f.username))
+	}
+	fmt.Fprintf(st.out, "set roles of %s\n", *f.username)
+	return nil
+}
+
+func usersSetPasswordCmd(ctx context.Context, c *command, st streams, args []string) error {
+	f := c.userFlags("username")
+	if err := f.parse(c, args, st); err != nil {
+		return err
+	}
+	a, err := openUsers(ctx, *f.path, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	pw, err := readPassword(st.in, st.err)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.SetPassword(ctx, *f.username, pw); err != nil {
+		return fmt.Errorf("users set-password: %w", userError(err, *f.username))
+	}
+	fmt.Fprintf(st.out, "set password of %s; all of their logins ended\n", *f.username)
+	return nil
 }
 
 func splitRoles(s string) []string {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/authgate/authgate/proxy/accounts"
 )
 
 // usersConfig writes a config serving accounts with closed signup.
@@ -42,12 +44,15 @@ func TestUsersCommands(t *testing.T) {
 		wantErr string
 	}{
 		{"add", "correct horse\n", []string{"add", "-config", cfg, "-username", "alice", "-email", "alice@example.com"}, "created user alice", ""},
-		{"add taken", "correct horse\n", []string{"add", "-config", cfg, "-username", "ALICE"}, "", "username or email already registered"},
+		{"add taken", "correct horse\n", []string{"add", "-config", cfg, "-username", "ALICE"}, "", `users add: user "alice" already exists`},
+		{"add email taken", "correct horse\n", []string{"add", "-config", cfg, "-username", "carol", "-email", "ALICE@example.com"}, "", `users add: email "ALICE@example.com" is already registered to another user`},
 		{"add weak password", "short\n", []string{"add", "-config", cfg, "-username", "bob"}, "", "at least 8"},
 		{"add no password", "", []string{"add", "-config", cfg, "-username", "bob"}, "", "no password"},
 		{"add with roles", "correct horse\n", []string{"add", "-config", cfg, "-username", "bob", "-roles", "admin, ops"}, "created user bob", ""},
 		{"set roles", "", []string{"set-roles", "-config", cfg, "-username", "alice", "-roles", "admin,user"}, "set roles of alice", ""},
-		{"set roles unknown", "", []string{"set-roles", "-config", cfg, "-username", "nobody", "-roles", "x"}, "", `no user "nobody"`},
+		{"set roles unknown", "", []string{"set-roles", "-config", cfg, "-username", "nobody", "-roles", "x"}, "", `users set-roles: no user "nobody"`},
+		{"disable unknown", "", []string{"disable", "-config", cfg, "-username", "nobody"}, "", `users disable: no user "nobody"`},
+		{"set password unknown", "pw long enough\n", []string{"set-password", "-config", cfg, "-username", "nobody"}, "", `users set-password: no user "nobody"`},
 		{"disable", "", []string{"disable", "-config", cfg, "-username", "bob"}, "disabled user bob", ""},
 		{"set password", "battery staple\n", []string{"set-password", "-config", cfg, "-username", "alice"}, "all of their logins ended", ""},
 		{"list", "", []string{"list", "-config", cfg}, "alice", ""},
@@ -60,6 +65,14 @@ func TestUsersCommands(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one containing %q (output %q)", err, tt.wantErr, out)
+				}
+				// A store error reads in the operator's words only: never
+				// the store's wrapping ("sqlite: user by username: ...").
+				if strings.HasPrefix(tt.wantErr, "users ") && err.Error() != tt.wantErr {
+					t.Errorf("err = %q, want exactly %q", err, tt.wantErr)
+				}
+				if strings.Contains(tt.wantErr, "no user") && !errors.Is(err, accounts.ErrNotFound) {
+					t.Errorf("errors.Is(%v, accounts.ErrNotFound) = false", err)
 				}
 				return
 			}

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"runtime"
 )
 
@@ -15,7 +15,10 @@ var (
 )
 
 // versionCmd prints the build's version, commit and Go version.
-func versionCmd(stdout io.Writer) error {
-	_, err := fmt.Fprintf(stdout, "authgate %s (commit %s, %s %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+func versionCmd(_ context.Context, c *command, st streams, args []string) error {
+	if err := c.parse(c.flags(), args, st); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(st.out, "authgate %s (commit %s, %s %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return err
 }

@@ -44,7 +44,7 @@ Whether authgate signs its own tokens with a key file from a Secret.
 */}}
 {{- define "authgate.usesKey" -}}
 {{- $t := .Values.config.tokens }}
-{{- if and $t (not (hasKey $t "hmac_secret")) }}true{{ end }}
+{{- if and $t (not (hasKey $t "hmac_secret")) (not (hasKey $t "hmac_secret_file")) }}true{{ end }}
 {{- end }}
 
 {{- define "authgate.keySecret" -}}
