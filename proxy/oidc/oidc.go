@@ -240,6 +240,17 @@ func (h *Handler) Status(ctx context.Context) map[string]error {
 	return out
 }
 
+// Ready reports, for /readyz, whether provider name's configuration has
+// been discovered, trying discovery again when it has not.
+func (h *Handler) Ready(ctx context.Context, name string) error {
+	r, ok := h.byKey[name]
+	if !ok {
+		return fmt.Errorf("no provider %q", name)
+	}
+	_, err := h.discover(ctx, r)
+	return err
+}
+
 // Serves reports whether canonical path p is one of the Handler's.
 func (h *Handler) Serves(p string) bool {
 	_, _, ok := h.split(p)
