@@ -123,3 +123,22 @@ func TestOIDCSignInThroughGateway(t *testing.T) {
 		t.Errorf("bob: %d %s", code, body)
 	}
 }
+
+func TestOIDCProviderDownIsReportedNotFatal(t *testing.T) {
+	up := newUpstream(t)
+	m := startMockOP(t)
+	yaml := strings.Replace(oidcYAML(m), "issuer: "+m.Issuer(), "issuer: http://127.0.0.1:1/down", 1)
+	g := newAccountsGateway(t, yaml, up.URL)
+	r := g.Readiness(t.Context())
+	if !r.Ready || r.Checks["provider:mock"] == "ok" || r.Checks["provider:mock"] == "" {
+		t.Errorf("readiness = %+v, want ready with provider:mock failing", r)
+	}
+	w := serve(g, browserRequest(jar{}, "GET", "/auth/signin", nil))
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "Mock IdP is unavailable right now.") {
+		t.Errorf("sign-in page: %d %s", w.Code, w.Body)
+	}
+	w = serve(g, browserRequest(jar{}, "GET", "/auth/oidc/mock/start", nil))
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("start: %d", w.Code)
+	}
+}
