@@ -95,6 +95,9 @@ type Config struct {
 	// Browser, when present, serves people in browsers: a sign-in page,
 	// cookie sessions and redirects to sign in. Needs accounts.
 	Browser *Browser `yaml:"browser"`
+	// Providers are external OpenID Connect providers people may sign in
+	// through from the sign-in page. Needs browser.
+	Providers []Provider `yaml:"providers"`
 	// ForwardAuth configures the decision endpoints (/auth/verify,
 	// /auth/forward, /auth/ext-authz/...).
 	ForwardAuth ForwardAuth `yaml:"forward_auth"`
@@ -418,6 +421,9 @@ type Browser struct {
 	// one ingress share the session. Default: host-only cookies (the
 	// access cookie with the __Host- prefix).
 	CookieDomain string `yaml:"cookie_domain"`
+	// DefaultProvider, when set, names the provider that browsers are sent
+	// to straight away instead of the sign-in page. Default: none.
+	DefaultProvider string `yaml:"default_provider"`
 }
 
 // Route is one routing rule: which requests it matches, what identity they
@@ -651,6 +657,7 @@ func (c *Config) setDefaults(set func(keyPath) bool) {
 		def(set, at.with("hash_concurrency"), &a.HashConcurrency, DefaultHashConcurrency)
 		a.CORS.setDefaults(set, at.with("cors"))
 	}
+	c.setProviderDefaults(set)
 	for i := range c.Routes {
 		def(set, keyPath{"routes", i, "timeout"}, &c.Routes[i].Timeout, DefaultTimeout)
 		def(set, keyPath{"routes", i, "upstream_max_idle_conns"}, &c.Routes[i].UpstreamMaxIdleConns, DefaultUpstreamMaxIdleConns)

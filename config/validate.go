@@ -133,6 +133,7 @@ func (c *Config) Validate() error {
 	if c.Browser != nil {
 		c.Browser.validate(&ps, keyPath{"browser"}, c)
 	}
+	c.validateProviders(&ps)
 
 	issuerNames := map[string]bool{}
 	if c.Tokens != nil {

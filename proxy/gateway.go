@@ -110,6 +110,14 @@ func (s *Snapshot) serve(w http.ResponseWriter, r *http.Request, ex *exchange) {
 		s.decide(w, r, dialect, ex)
 		return
 	}
+	if h := s.SignIn; h != nil && h.Serves(p) {
+		ex.route = "accounts"
+		r2, u := *r, *r.URL
+		u.Path, u.RawPath = p, ""
+		r2.URL = &u
+		h.ServeHTTP(w, &r2)
+		return
+	}
 	if b := s.Browser; b != nil && b.Serves(r, p) {
 		ex.route = "accounts"
 		r2, u := *r, *r.URL

@@ -18,6 +18,7 @@ import (
 	"github.com/authgate/authgate/proxy/headers"
 	"github.com/authgate/authgate/proxy/identity"
 	"github.com/authgate/authgate/proxy/metrics"
+	"github.com/authgate/authgate/proxy/oidc"
 	"github.com/authgate/authgate/proxy/policy"
 	"github.com/authgate/authgate/proxy/route"
 	"github.com/authgate/authgate/proxy/token"
@@ -107,6 +108,9 @@ type IdentityHeader struct {
 type Check struct {
 	Name string
 	Run  func(context.Context) error
+	// Advisory checks are reported but do not make the process unready
+	// (an external sign-in provider that is down).
+	Advisory bool
 }
 
 // Documents are the public discovery documents served under
@@ -149,6 +153,9 @@ type Settings struct {
 	// Browser serves the sign-in pages and makes every route accept the
 	// session cookie; nil when browsers have no sessions.
 	Browser *browser.Sessions
+	// SignIn serves the sign-in through external OpenID Connect
+	// providers; nil when there are none.
+	SignIn *oidc.Handler
 	// Documents are served under /.well-known/; nil serves none.
 	Documents *Documents
 	// IdentityHeaders are set from every identity; IssuerHeaders adds more
@@ -292,7 +299,7 @@ func (s *Snapshot) readiness(ctx context.Context) Readiness {
 	r := Readiness{Ready: true, Checks: map[string]string{"config": "ok"}}
 	for _, c := range s.Checks {
 		if err := c.Run(ctx); err != nil {
-			r.Ready = false
+			r.Ready = r.Ready && c.Advisory
 			r.Checks[c.Name] = err.Error()
 			continue
 		}

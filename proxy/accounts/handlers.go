@@ -195,7 +195,9 @@ func (s *Service) authenticate(r *http.Request, username, email, pw string) (*Us
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	if err != nil || !usable {
+	// A user created by an external provider has no password: no
+	// password signs it in, with the same work and answer as a wrong one.
+	if err != nil || !usable || u.PasswordHash == "" {
 		if !usable {
 			pw = "" // the hasher refuses it; the work is the same
 		}

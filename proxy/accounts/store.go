@@ -182,3 +182,28 @@ func SessionRevokedUntil(revokedAt, expiresAt time.Time) time.Time {
 	}
 	return end.Add(SessionRevocationRetention)
 }
+
+// ErrLinkTaken: the (provider, subject) pair is already linked to a user.
+var ErrLinkTaken = errors.New("external account already linked")
+
+// Link ties a user to an account at an external OpenID Connect provider:
+// the provider's name in the configuration and the "sub" of its ID tokens,
+// which the provider promises never to reassign.
+type Link struct {
+	Provider  string
+	Subject   string
+	UserID    string
+	CreatedAt time.Time
+}
+
+// LinkStore finds and creates users by their external accounts. The SQLite
+// and PostgreSQL stores implement it next to Store.
+type LinkStore interface {
+	// UserByLink returns the user linked to (provider, subject), or
+	// ErrNotFound.
+	UserByLink(ctx context.Context, provider, subject string) (*User, error)
+	// CreateLinkedUser inserts u and the link l (l.UserID is u.ID) in one
+	// transaction: ErrUsernameTaken, ErrEmailTaken or ErrLinkTaken, with
+	// nothing stored, when one of them collides.
+	CreateLinkedUser(ctx context.Context, u *User, l Link) error
+}

@@ -25,7 +25,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/authgate/authgate/config"
@@ -35,6 +37,7 @@ import (
 	"github.com/authgate/authgate/proxy/clientip"
 	"github.com/authgate/authgate/proxy/crossorigin"
 	"github.com/authgate/authgate/proxy/keys"
+	"github.com/authgate/authgate/proxy/oidc"
 	"github.com/authgate/authgate/proxy/password"
 	"github.com/authgate/authgate/proxy/policy"
 	"github.com/authgate/authgate/proxy/route"
@@ -152,6 +155,9 @@ func (b *builder) build() (*Snapshot, error) {
 	if cfg.Browser != nil && st.Accounts != nil {
 		st.Browser = b.browser(st.Accounts)
 	}
+	if len(cfg.Providers) > 0 && st.Browser != nil && snap.Keys != nil {
+		st.SignIn = b.signIn(st.Browser, snap.Keys[0])
+	}
 	for i := range cfg.Routes {
 		if r, ok := b.route(i); ok {
 			st.Routes = append(st.Routes, r)
@@ -173,6 +179,15 @@ func (b *builder) build() (*Snapshot, error) {
 		return nil, errors.Join(b.errs...)
 	}
 	st.Checks = b.checks()
+	if h := st.SignIn; h != nil {
+		// A provider that is down stops sign-ins through it, not the
+		// instance: its check is advisory.
+		for _, p := range cfg.Providers {
+			name := p.Name
+			st.Checks = append(st.Checks, proxy.Check{Name: "provider:" + name, Advisory: true,
+				Run: func(ctx context.Context) error { return h.Ready(ctx, name) }})
+		}
+	}
 	st.Release = func() { snap.Release() }
 	if snap.Gateway, err = proxy.NewSnapshot(st); err != nil {
 		return nil, fmt.Errorf("routes: %w", err)
@@ -432,6 +447,61 @@ func (b *builder) browser(acc *accounts.Service) *browser.Sessions {
 		return nil
 	}
 	return s
+}
+
+// signIn builds the sign-in through external OpenID Connect providers.
+// Its state cookies are sealed with a key derived from the signing key, so
+// that every replica with the same keys opens them.
+func (b *builder) signIn(sessions *browser.Sessions, signing *keys.Key) *oidc.Handler {
+	cfg := b.cfg
+	material, err := keyMaterial(signing)
+	if err != nil {
+		b.fail("providers: %w", err)
+		return nil
+	}
+	key, err := oidc.DeriveKey(material)
+	if err != nil {
+		b.fail("providers: %w", err)
+		return nil
+	}
+	ps := make([]oidc.Provider, 0, len(cfg.Providers))
+	for i, p := range cfg.Providers {
+		secret := p.ClientSecret
+		if p.ClientSecretFile != "" {
+			data, err := os.ReadFile(cfg.ResolvePath(p.ClientSecretFile))
+			if err != nil {
+				b.fail("providers[%d].client_secret_file: %w", i, err)
+				continue
+			}
+			secret = strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+		}
+		ps = append(ps, oidc.Provider{
+			Name: p.Name, DisplayName: p.DisplayName, Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: secret,
+			RedirectURL: p.RedirectURL, Scopes: p.Scopes, Algorithms: p.Algorithms,
+			UsernameClaim: p.UsernameClaim, EmailClaim: p.EmailClaim, RolesClaim: p.RolesClaim,
+			AllowedEmailDomains: p.AllowedEmailDomains, AllowedGroups: p.AllowedGroups,
+			RequireEmailVerified: p.RequireEmailVerified, CreateUsers: p.CreateUsers,
+		})
+	}
+	h, err := oidc.New(oidc.Config{
+		Prefix: cfg.Accounts.PathPrefix, Providers: ps, Key: key, AllowedHosts: cfg.Browser.AllowedRedirectHosts,
+		Finisher: sessions, Metrics: b.res.metrics, Logger: b.res.logger, Now: b.res.now,
+	})
+	if err != nil {
+		b.fail("providers: %w", err)
+		return nil
+	}
+	sessions.SetExternal(h, cfg.Browser.DefaultProvider)
+	return h
+}
+
+// keyMaterial is the secret of a signing key: an HMAC secret's bytes, or
+// the PEM of a private key.
+func keyMaterial(k *keys.Key) ([]byte, error) {
+	if secret, ok := k.SigningKey().([]byte); ok {
+		return secret, nil
+	}
+	return k.MarshalPEM()
 }
 
 // writeHealther is a store that knows whether it can write without

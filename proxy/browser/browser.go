@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/oidc"
 	"github.com/authgate/authgate/proxy/redirect"
 )
 
@@ -60,6 +61,12 @@ type Sessions struct {
 	prefix string
 	names  cookieNames
 	csp    string
+	// external signs people in through OpenID Connect providers; nil
+	// when there are none (see SetExternal).
+	external *oidc.Handler
+	// defaultProvider, when set, is where the sign-in page sends
+	// browsers straight away.
+	defaultProvider string
 }
 
 // New returns the pages of cfg, signing people in through acc.
@@ -196,6 +203,9 @@ type page struct {
 	Prefix   string
 	Signup   bool // the sign-in page links to sign-up
 	Form     string
+	// Providers are the buttons of external providers on the sign-in
+	// page.
+	Providers []oidc.Button
 }
 
 var pages = template.Must(template.New("").ParseFS(templateFS, "templates/*.html"))

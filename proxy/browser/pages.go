@@ -41,6 +41,9 @@ func (s *Sessions) header(w http.ResponseWriter) {
 // render writes the template of p.Form (the sign-in form by default).
 func (s *Sessions) render(w http.ResponseWriter, r *http.Request, status int, p page) {
 	p.Prefix = s.prefix
+	if p.Form == "signin" && s.external != nil {
+		p.Providers = s.external.Buttons(p.RD)
+	}
 	if p.Form == "" {
 		p.Form = "message"
 	}
@@ -103,6 +106,9 @@ func (s *Sessions) signinPage(w http.ResponseWriter, r *http.Request) {
 	rd, ok := s.rd(r, r.URL.Query().Get("rd"))
 	if !ok {
 		s.badRD(w, r)
+		return
+	}
+	if s.straightTo(w, r, rd) {
 		return
 	}
 	s.render(w, r, http.StatusOK, page{Title: "Sign in", Form: "signin", RD: rd, CSRF: s.formCSRF(w, r), Signup: s.acc.SignupOpen()})

@@ -51,6 +51,7 @@ type Metrics struct {
 	configInfo      *prometheus.GaugeVec
 	configLastOK    prometheus.Gauge
 	tokenCache      *prometheus.CounterVec
+	oidcSignIns     *prometheus.CounterVec
 
 	mu         sync.Mutex // guards configHash and the configInfo swap
 	configHash string
@@ -104,6 +105,10 @@ func New(version, commit string) *Metrics {
 		Namespace: namespace, Subsystem: "account", Name: "operations_total",
 		Help: "Account operations, by op (login|signup|refresh|logout) and result.",
 	}, []string{"op", "result"})
+	m.oidcSignIns = f.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "oidc", Name: "signins_total",
+		Help: "Sign-ins through external OpenID Connect providers, by provider and result.",
+	}, []string{"provider", "result"})
 	m.refreshReuse = f.NewCounter(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "refresh", Name: "reuse_detected_total",
 		Help: "Refresh tokens presented again after rotation (possible theft).",
@@ -209,6 +214,16 @@ func (m *Metrics) Account(op, result string) {
 	m.account.WithLabelValues(fold(op, accountOps), fold(result, accountResults)).Inc()
 }
 
+// OIDCSignIn records a sign-in through an external provider in
+// authgate_oidc_signins_total{provider,result}. provider is a configured
+// provider's name; a result outside the known set is "other".
+func (m *Metrics) OIDCSignIn(provider, result string) {
+	if m == nil {
+		return
+	}
+	m.oidcSignIns.WithLabelValues(provider, fold(result, oidcResults)).Inc()
+}
+
 // RefreshReuse increments authgate_refresh_reuse_detected_total.
 func (m *Metrics) RefreshReuse() {
 	if m == nil {
@@ -298,6 +313,8 @@ var (
 	throttleScopes    = newSet("account_ip", "account", "ip")
 	outcomes          = newSet("success", "failure")
 	tokenCacheResults = newSet("hit", "miss", "eviction")
+	oidcResults       = newSet("success", "forbidden", "unavailable", "bad_state", "denied", "mix_up",
+		"exchange_failed", "bad_id_token", "bad_nonce", "bad_redirect", "method", "error")
 )
 
 // reasonSet is respond's closed set of reasons.

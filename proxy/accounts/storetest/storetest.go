@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("revocations", func(t *testing.T) { testRevocations(t, open) })
 	t.Run("sessions", func(t *testing.T) { testSessions(t, open) })
 	t.Run("lifecycle", func(t *testing.T) { testLifecycle(t, open) })
+	t.Run("links", func(t *testing.T) { testLinks(t, open) })
 }
 
 // base is the suite's clock: every time is base plus an offset. It has a

@@ -1,0 +1,57 @@
+package browser
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/oidc"
+)
+
+// SetExternal adds the buttons of h's providers to the sign-in page; when
+// defaultProvider is set, the sign-in page sends browsers straight to that
+// provider instead (?password=1 still shows the page). Call it before
+// serving.
+func (s *Sessions) SetExternal(h *oidc.Handler, defaultProvider string) {
+	s.external, s.defaultProvider = h, defaultProvider
+}
+
+// straightTo sends the browser to the default provider, and reports
+// whether it did.
+func (s *Sessions) straightTo(w http.ResponseWriter, r *http.Request, rd string) bool {
+	if s.external == nil || s.defaultProvider == "" || r.URL.Query().Get("password") != "" {
+		return false
+	}
+	http.Redirect(w, r, s.external.StartURL(s.defaultProvider, rd), http.StatusSeeOther)
+	return true
+}
+
+// Finish starts authgate's session for someone an external provider
+// vouched for, as a password sign-in does (the same cookies), and sends
+// the browser to rd ("/" when empty). It implements oidc.Finisher.
+func (s *Sessions) Finish(w http.ResponseWriter, r *http.Request, id *oidc.Identity, rd string) {
+	if rd == "" {
+		rd = "/"
+	}
+	sess, err := s.acc.SignInExternal(r.Context(), accounts.External{
+		Provider: id.Provider, Subject: id.Subject, Username: id.Username, Email: id.Email,
+		EmailVerified: id.EmailVerified, Roles: id.Groups, Create: id.CreateUsers,
+	})
+	p := page{Title: "Sign in", Form: "signin", RD: rd, CSRF: s.formCSRF(w, r), Signup: s.acc.SignupOpen()}
+	result := "success"
+	switch {
+	case err == nil:
+		s.setSession(w, sess, s.now())
+		http.Redirect(w, r, rd, http.StatusSeeOther)
+	case errors.Is(err, accounts.ErrNotLinked), errors.Is(err, accounts.ErrInvalidCredentials):
+		result = "forbidden"
+		p.Error = "Your account may not sign in here."
+		s.render(w, r, http.StatusForbidden, p)
+	default:
+		result = "unavailable"
+		s.unavailable(w, r, p, err)
+	}
+	if s.external != nil {
+		s.external.Count(id.Provider, result)
+	}
+}
