@@ -1,10 +1,19 @@
 package proxy_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/authgate/authgate/proxy/assemble"
+	"github.com/authgate/authgate/proxy/sqlite"
 
 	"github.com/oauth2-proxy/mockoidc"
 )
@@ -113,4 +122,68 @@ func TestOIDCPasswordsOff(t *testing.T) {
 func staffUser() *mockoidc.MockUser {
 	return &mockoidc.MockUser{Subject: "kc-carol", Email: "carol@example.com", EmailVerified: true,
 		PreferredUsername: "carol", Groups: []string{"staff"}}
+}
+
+// TestOIDCAccessLog: the access-log line of a provider's callback names
+// the provider and the sign-in's result.
+func TestOIDCAccessLog(t *testing.T) {
+	up := newUpstream(t)
+	m := startMockOP(t)
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "authgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	var buf bytes.Buffer
+	g, err := build(t, parseConfig(t, oidcYAML(m), up.URL), assemble.Options{
+		Store: store, Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// callbackLine is the access-log line of the last callback.
+	callbackLine := func() map[string]any {
+		t.Helper()
+		var last map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var e map[string]any
+			if json.Unmarshal([]byte(l), &e) == nil && e["msg"] == "request" &&
+				strings.HasSuffix(fmt.Sprint(e["path"]), "/callback") {
+				last = e
+			}
+		}
+		if last == nil {
+			t.Fatalf("no access-log line of a callback in:\n%s", buf.String())
+		}
+		return last
+	}
+	outsider := staffUser()
+	outsider.Subject, outsider.Groups = "kc-dave", []string{"guests"}
+	tests := []struct {
+		name   string
+		sign   func()
+		status float64
+		signin string
+	}{
+		{"success", func() { oidcSignIn(t, g, m, staffUser()) }, 303, "success"},
+		{"refused", func() { oidcSignIn(t, g, m, outsider) }, 403, "forbidden"},
+		{"bad state", func() {
+			serve(g, browserRequest(jar{}, "GET", "/auth/oidc/mock/callback?state=0123456789abcdefXYZ&code=x", nil))
+		}, 400, "bad_state"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			buf.Reset()
+			tt.sign()
+			e := callbackLine()
+			if e["route"] != "accounts" || e["status"] != tt.status || e["signin"] != tt.signin || e["provider"] != "mock" {
+				t.Errorf("access log = %v", e)
+			}
+		})
+	}
+	// Other requests carry no sign-in fields.
+	buf.Reset()
+	serve(g, browserRequest(jar{}, "GET", "/auth/signin", nil))
+	if strings.Contains(buf.String(), `"signin"`) || strings.Contains(buf.String(), `"provider"`) {
+		t.Errorf("sign-in page line has sign-in fields: %s", buf.String())
+	}
 }

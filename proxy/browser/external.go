@@ -63,6 +63,6 @@ func (s *Sessions) Finish(w http.ResponseWriter, r *http.Request, id *oidc.Ident
 		s.unavailable(w, r, p, err)
 	}
 	if s.external != nil {
-		s.external.Count(id.Provider, result)
+		s.external.Count(w, id.Provider, result)
 	}
 }
