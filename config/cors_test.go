@@ -167,11 +167,11 @@ accounts:
 `
 	e := parseInvalid(t, src, noEnv)
 	checkProblems(t, e.Problems, []wantProblem{
+		{13, "routes[0].cors.allowed_origins[1]", "without a path"},
+		{14, "routes[0].cors.allowed_methods", "must not be empty"},
 		{16, "routes[0].cors.unknown_key", `unknown key "unknown_key"`},
 		{21, "accounts.cors.allow_credentials", `origin "*" cannot be combined with allow_credentials`},
 		{22, "accounts.cors.max_age", "between 0s and 24h"},
-		{13, "routes[0].cors.allowed_origins[1]", "without a path"},
-		{14, "routes[0].cors.allowed_methods", "must not be empty"},
 	})
 	if msg := e.Error(); !strings.Contains(msg, "test.yaml:13: routes[0].cors.allowed_origins[1]: ") {
 		t.Errorf("error text %q does not name file, line and key path", msg)

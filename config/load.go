@@ -2,9 +2,11 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -107,6 +109,9 @@ func parse(name string, data []byte, lookupEnv func(string) (string, bool), base
 		ps[i].Line = lineOf(&root, ps[i].keys)
 	}
 	if all := append(decodeProblems, ps...); len(all) > 0 {
+		// In the order of the file, as a reader goes through it; problems
+		// of keys the file lacks (no line) last.
+		slices.SortStableFunc(all, func(a, b Problem) int { return cmp.Compare(fileOrder(a), fileOrder(b)) })
 		return nil, fail(all...)
 	}
 	return cfg, nil
@@ -164,6 +169,14 @@ func yamlProblems(err error, root *yaml.Node) []Problem {
 		ps = append(ps, p)
 	}
 	return ps
+}
+
+// fileOrder is where p comes in the file: its line, or after every line.
+func fileOrder(p Problem) int {
+	if p.Line == 0 {
+		return math.MaxInt
+	}
+	return p.Line
 }
 
 // document returns the top mapping of a parsed file.

@@ -80,8 +80,8 @@ func TestParseStrict(t *testing.T) {
 		// but what only follows from it (routes missing) is left out.
 		{"decoding and validation problems together", replaceLines(strictBase, 8, 8, "    path: a\n    colour: blue\n"),
 			[]wantProblem{
-				{9, "routes[0].colour", `unknown key "colour"`},
 				{8, "routes[0].path", `"a" must start with "/"`},
+				{9, "routes[0].colour", `unknown key "colour"`},
 			}},
 		{"unknown key does not hide a problem on its line", replaceLines(strictBase, 11, 11, "  - nmae: b\n"),
 			[]wantProblem{

@@ -147,27 +147,28 @@ routes:
 		{3, "trusted_proxies[1]", `not an IP address or CIDR: ParseAddr("nope")`},
 		{4, "realm", "must not contain quotes"},
 		{5, "tokens.issuer", "is required"},
+		{5, "tokens.signing_key", "is required"},
 		{7, "tokens.access_ttl", "must be between 1s and 24h"},
 		{8, "tokens.leeway", "must be between 0s and 5m"},
-		{5, "tokens.signing_key", "is required"},
 		{10, "identity_headers.Authorization", "is reserved"},
 		{12, "identity_headers.x_auth_subject", `is the same header as "X-Auth-Subject"`},
 		{15, "routes[0].path", `"/todos/." is not canonical`},
-		{18, "routes[0].methods[0]", `"get" is not an upper-case HTTP method`},
 		{16, "routes[0].upstream", "must not carry credentials"},
+		{18, "routes[0].methods[0]", `"get" is not an upper-case HTTP method`},
+		{19, "routes[1].name", `"todos" is already the name of routes[0]`},
 		{20, "routes[1].path", `"/a//b" is not canonical (write it as "/a/b")`},
 		{21, "routes[1].upstream", "is not a URL"},
-		{24, "routes[1].auth", "roles, scopes and claims rules need auth: required"},
 		{22, "routes[1].strip_prefix", `"/x" is not a segment prefix of path "/a//b"`},
-		{19, "routes[1].name", `"todos" is already the name of routes[0]`},
+		{24, "routes[1].auth", "roles, scopes and claims rules need auth: required"},
 		{25, "routes[2].name", `"Bad" must be lower-case`},
+		{25, "routes[2].auth", "is required"},
 		{26, "routes[2].host", "wildcard"},
 		{27, "routes[2].path", `"nope" must start with "/"`},
 		{28, "routes[2].upstream", "must not have a query or fragment"},
-		{25, "routes[2].auth", "is required"},
 		{29, "routes[2].timeout", "must be positive"},
 	}
 	checkProblems(t, e.Problems, want)
+	// Error() lists them in the order of the file.
 	lines := strings.Split(e.Error(), "\n")
 	if len(lines) != len(want) {
 		t.Fatalf("Error() has %d lines, want %d:\n%s", len(lines), len(want), e)

@@ -107,8 +107,8 @@ routes:
       max_age: 100h
 `,
 			want: []string{
-				`FILE:13: routes[0].cors.allow_credentials: origin "*" cannot be combined with allow_credentials: name the origins`,
 				`FILE:12: routes[0].cors.allowed_methods[0]: method "get" is not an upper-case HTTP method`,
+				`FILE:13: routes[0].cors.allow_credentials: origin "*" cannot be combined with allow_credentials: name the origins`,
 				`FILE:19: routes[1].cors.allowed_origins[0]: origin "https://app.example.com/" must be scheme://host[:port], without a path, query, fragment or user info`,
 				`FILE:19: routes[1].cors.allowed_origins[1]: origin "null" is what sandboxed frames and file: pages send; allowing it lets any of them in`,
 				`FILE:20: routes[1].cors.max_age: must be whole seconds between 0s and 24h0m0s`,
