@@ -332,6 +332,13 @@ type Accounts struct {
 	// Signup is "open" (anyone may sign up) or "closed" (operators create
 	// users with 'authgate users add'). Default "closed".
 	Signup string `yaml:"signup"`
+	// Passwords turns authgate's own password sign-in on: POST
+	// {prefix}/login with a password, the password form of the sign-in
+	// page and signup. Default true. With false, people sign in only
+	// through the configured providers (at least one is then required):
+	// the page shows their buttons alone, and password logins and signup
+	// are refused with 403.
+	Passwords bool `yaml:"passwords"`
 	// PathPrefix is where the endpoints live. Default "/auth"; a valid
 	// route path other than "/", without a trailing slash.
 	PathPrefix string `yaml:"path_prefix"`
@@ -494,6 +501,11 @@ type Route struct {
 	// renewal endpoint) instead of 401. Needs the top-level browser key
 	// and auth: required or optional.
 	Browser bool `yaml:"browser"`
+	// Provider, when set, sends a browser navigation without a session
+	// straight to this provider's sign-in instead of the sign-in page
+	// (browser.default_provider does so for every route). Needs browser:
+	// true and the name of a configured provider. Default: none.
+	Provider string `yaml:"provider"`
 	// UpstreamMaxIdleConns is how many idle connections to each upstream
 	// host are kept for reuse: enough for the concurrency the route
 	// serves, or requests beyond it open new connections. Default 256; it
@@ -649,6 +661,7 @@ func (c *Config) setDefaults(set func(keyPath) bool) {
 	if a := c.Accounts; a != nil {
 		at := keyPath{"accounts"}
 		def(set, at.with("signup"), &a.Signup, DefaultSignup)
+		def(set, at.with("passwords"), &a.Passwords, true)
 		def(set, at.with("path_prefix"), &a.PathPrefix, DefaultAccountsPrefix)
 		def(set, at.with("default_roles"), &a.DefaultRoles, []string{defaultRole})
 		def(set, at.with("password_min_length"), &a.PasswordMinLength, DefaultPasswordMinLength)

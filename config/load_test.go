@@ -115,6 +115,7 @@ identity_headers:
 			c.Store = "sqlite:data/authgate.db"
 			c.Accounts = &Accounts{
 				Signup:            "closed",
+				Passwords:         true,
 				PathPrefix:        "/auth",
 				DefaultRoles:      []string{"user"},
 				PasswordMinLength: 8,

@@ -195,6 +195,14 @@ func (c *Config) Validate() error {
 		if r.Browser && r.Auth == AuthNone {
 			ps.add(at.with("browser"), "needs auth: required or optional")
 		}
+		if r.Provider != "" {
+			switch {
+			case !r.Browser:
+				ps.add(at.with("provider"), "needs browser: true (only browser navigations are sent to a provider)")
+			case !slices.ContainsFunc(c.Providers, func(p Provider) bool { return p.Name == r.Provider }):
+				ps.add(at.with("provider"), "%q is not a configured provider", r.Provider)
+			}
+		}
 		if len(r.Issuers) > 0 && r.Auth == AuthNone {
 			ps.add(at.with("issuers"), "needs auth: required or optional")
 		}
@@ -338,6 +346,14 @@ func (a *Accounts) validate(ps *problems, at keyPath, c *Config) {
 	for i, r := range a.DefaultRoles {
 		if r == "" || !headers.ValidValue(r) || strings.Contains(r, ",") {
 			ps.add(at.with("default_roles", i), "must be a non-empty role without commas or control characters")
+		}
+	}
+	if !a.Passwords {
+		if a.Signup == SignupOpen {
+			ps.add(at.with("signup"), "open signup needs passwords: true (signup creates password accounts)")
+		}
+		if len(c.Providers) == 0 {
+			ps.add(at.with("passwords"), "false needs at least one entry in providers: nobody could sign in")
 		}
 	}
 	if a.PasswordMinLength < 1 || a.PasswordMinLength > 64 {

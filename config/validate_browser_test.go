@@ -58,3 +58,35 @@ func TestParseBrowserLines(t *testing.T) {
 		t.Errorf("unknown browser key: %v", err)
 	}
 }
+
+// TestValidateProvidersOnly: accounts.passwords: false and a route's
+// provider.
+func TestValidateProvidersOnly(t *testing.T) {
+	with := func(f func(c *Config)) func(c *Config) {
+		return func(c *Config) {
+			withAccounts(c)
+			c.Browser = &Browser{}
+			c.Providers = []Provider{keycloak()}
+			c.Routes[0].Browser = true
+			f(c)
+		}
+	}
+	runValidateRows(t, []validateRow{
+		{"providers only", with(func(c *Config) { c.Accounts.Passwords = false }), nil},
+		{"route provider", with(func(c *Config) { c.Routes[0].Provider = "keycloak" }), nil},
+		{"passwords off without providers", with(func(c *Config) {
+			c.Accounts.Passwords = false
+			c.Providers = nil
+		}), one("accounts.passwords", "false needs at least one entry in providers: nobody could sign in")},
+		{"passwords off with open signup", with(func(c *Config) {
+			c.Accounts.Passwords = false
+			c.Accounts.Signup = SignupOpen
+		}), one("accounts.signup", "open signup needs passwords: true")},
+		{"route provider unknown", with(func(c *Config) { c.Routes[0].Provider = "okta" }),
+			one("routes[0].provider", `"okta" is not a configured provider`)},
+		{"route provider without browser", with(func(c *Config) {
+			c.Routes[0].Browser = false
+			c.Routes[0].Provider = "keycloak"
+		}), one("routes[0].provider", "needs browser: true")},
+	})
+}

@@ -35,6 +35,9 @@ type exchange struct {
 	bytes        int64
 	// session says what a browser session did for this request.
 	session sessionState
+	// provider and signIn are the provider and result of a sign-in
+	// through an external provider this request answered (oidc).
+	provider, signIn string
 
 	// requestIDIn, requestIDOut and requestIDUp back the X-Request-Id
 	// values set on the request, on the answer and upstream, and realIPUp
@@ -136,6 +139,12 @@ func (w *recorder) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// SignInOutcome records the outcome of a sign-in through an external
+// provider for the access log; it implements oidc.OutcomeWriter.
+func (w *recorder) SignInOutcome(provider, result string) {
+	w.ex.provider, w.ex.signIn = provider, result
+}
+
 // Unwrap returns the wrapped writer, for http.ResponseController.
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
@@ -150,7 +159,7 @@ func (s *Snapshot) logAccess(r *http.Request, ex *exchange) {
 	if ex.id != nil {
 		subject = ex.id.Subject
 	}
-	s.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
+	attrs := [...]slog.Attr{
 		slog.String("request_id", ex.requestID),
 		slog.String("route", ex.route),
 		slog.String("method", r.Method),
@@ -161,7 +170,16 @@ func (s *Snapshot) logAccess(r *http.Request, ex *exchange) {
 		slog.String("decision", ex.decision()),
 		slog.String("reason", string(ex.reason)),
 		slog.String("subject", subject),
-	)
+		// A sign-in through an external provider adds its provider and
+		// result.
+		slog.String("provider", ex.provider),
+		slog.String("signin", ex.signIn),
+	}
+	n := len(attrs)
+	if ex.signIn == "" {
+		n -= 2
+	}
+	s.Logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs[:n]...)
 }
 
 // record counts the request and its decision in the metrics.

@@ -91,7 +91,7 @@ func (s *Snapshot) deny(w http.ResponseWriter, h http.Header, method string, rr 
 	if target == "" {
 		return respond.Deny(w, s.Realm, err).Reason
 	}
-	w.Header().Set("Location", s.Browser.RenewURL(target))
+	w.Header().Set("Location", s.Browser.RenewURL(target, rr.Provider))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusFound)
 	return d.Reason

@@ -82,6 +82,10 @@ type Route struct {
 	// Browser sends a browser navigation without a live session to sign
 	// in (through Settings.Browser's renewal) instead of answering 401.
 	Browser bool
+	// Provider, when set, is the external provider a Browser route's
+	// navigation without a session signs in through, instead of the
+	// sign-in page.
+	Provider string
 	// Transport carries requests to the upstream. Snapshots share
 	// transports so that upstream connections outlive a reload.
 	Transport http.RoundTripper

@@ -27,6 +27,9 @@ type Session struct {
 // user, wrong password and disabled account look the same.
 var ErrInvalidCredentials = errors.New("invalid credentials")
 
+// ErrPasswordsOff: password sign-in is turned off (Config.NoPasswords).
+var ErrPasswordsOff = errors.New("password sign-in is turned off")
+
 // ErrSessionEnded is the error of every failed renewal: an unknown,
 // expired, idle, revoked or reused refresh token, or a user disabled or
 // deleted since sign-in.
@@ -48,6 +51,9 @@ func (e *ThrottledError) Error() string {
 // ErrInvalidCredentials, a *ThrottledError, or an error Retryable
 // recognises when the store or hasher cannot serve now.
 func (s *Service) SignIn(r *http.Request, name, pw string) (*Session, error) {
+	if s.cfg.NoPasswords {
+		return nil, ErrPasswordsOff
+	}
 	f, t, err := s.passwordLogin(r, name, name, pw)
 	s.d.Metrics.Account("login", resultOfErr(err))
 	if err != nil {
@@ -94,7 +100,7 @@ func (s *Service) SignOut(ctx context.Context, accessToken string) error {
 // A refused username, email or password is an error PublicMessage can
 // show.
 func (s *Service) SignUp(ctx context.Context, username, email, pw string) error {
-	if !s.cfg.OpenSignup {
+	if !s.SignupOpen() {
 		return ErrSignupClosed
 	}
 	_, err := s.NewUser(ctx, username, email, pw, s.cfg.DefaultRoles)
@@ -106,7 +112,10 @@ func (s *Service) SignUp(ctx context.Context, username, email, pw string) error 
 var ErrSignupClosed = errors.New("signup is closed")
 
 // SignupOpen reports whether anyone may sign up.
-func (s *Service) SignupOpen() bool { return s.cfg.OpenSignup }
+func (s *Service) SignupOpen() bool { return s.cfg.OpenSignup && !s.cfg.NoPasswords }
+
+// Passwords reports whether people may sign in with a password.
+func (s *Service) Passwords() bool { return !s.cfg.NoPasswords }
 
 // Prefix is the path the account endpoints live under, e.g. "/auth".
 func (s *Service) Prefix() string { return s.cfg.Prefix }

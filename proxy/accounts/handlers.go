@@ -34,7 +34,7 @@ type userView struct {
 }
 
 func (s *Service) signup(w http.ResponseWriter, r *http.Request) {
-	if !s.cfg.OpenSignup {
+	if !s.SignupOpen() {
 		respond.Error(w, http.StatusForbidden, "signup is closed")
 		return
 	}
@@ -61,6 +61,10 @@ type loginRequest struct {
 }
 
 func (s *Service) login(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.NoPasswords {
+		respond.Error(w, http.StatusForbidden, "password sign-in is turned off: sign in through a provider")
+		return
+	}
 	var req loginRequest
 	if err := decodeJSON(w, r, &req, false); err != nil {
 		s.writeErr(w, r, err)

@@ -27,7 +27,11 @@ type Config struct {
 	// Prefix is the path the endpoints live under, e.g. "/auth".
 	Prefix string
 	// OpenSignup lets anyone sign up; otherwise signup answers 403.
-	OpenSignup   bool
+	OpenSignup bool
+	// NoPasswords turns password sign-in off: people sign in only
+	// through external providers (SignInExternal), and password logins
+	// and signup answer 403.
+	NoPasswords  bool
 	DefaultRoles []string
 	Policy       password.Policy
 	AccessTTL    time.Duration

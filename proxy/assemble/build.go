@@ -316,6 +316,7 @@ func (b *builder) route(i int) (proxy.Route, bool) {
 		PreserveHost:         rc.PreserveHost,
 		ForwardAuthorization: rc.ForwardAuthorization,
 		Browser:              rc.Browser && b.cfg.Browser != nil && b.res.mode != Check,
+		Provider:             rc.Provider,
 		Transport:            tr,
 		CORS:                 cors,
 	}, true
@@ -406,6 +407,7 @@ func (b *builder) accounts(signer *token.Signer, verifier accounts.Verifier, tru
 	svc, err := accounts.New(accounts.Config{
 		Prefix:       a.PathPrefix,
 		OpenSignup:   a.Signup == config.SignupOpen,
+		NoPasswords:  !a.Passwords,
 		DefaultRoles: a.DefaultRoles,
 		Policy:       password.Policy{MinLength: a.PasswordMinLength},
 		AccessTTL:    cfg.Tokens.AccessTTL,

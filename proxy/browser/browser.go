@@ -160,18 +160,26 @@ func (s *Sessions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // SignInURL is the path of the sign-in page that returns to rd.
-func (s *Sessions) SignInURL(rd string) string { return s.withRD(signinPath, rd) }
+func (s *Sessions) SignInURL(rd string) string { return s.withRD(signinPath, rd, "") }
 
 // RenewURL is the path of the renewal that returns to rd: where a
-// navigation without a live access cookie is sent.
-func (s *Sessions) RenewURL(rd string) string { return s.withRD(refreshPath, rd) }
+// navigation without a live access cookie is sent. provider, when set,
+// names the provider a sign-in then goes straight to instead of the
+// sign-in page (a route's provider).
+func (s *Sessions) RenewURL(rd, provider string) string { return s.withRD(refreshPath, rd, provider) }
 
-func (s *Sessions) withRD(page, rd string) string {
-	u := s.prefix + page
+func (s *Sessions) withRD(page, rd, provider string) string {
+	q := url.Values{}
 	if rd != "" {
-		u += "?rd=" + url.QueryEscape(rd)
+		q.Set("rd", rd)
 	}
-	return u
+	if provider != "" {
+		q.Set("provider", provider)
+	}
+	if len(q) == 0 {
+		return s.prefix + page
+	}
+	return s.prefix + page + "?" + q.Encode()
 }
 
 func (s *Sessions) now() time.Time { return s.cfg.Now() }
@@ -202,7 +210,10 @@ type page struct {
 	Email    string
 	Prefix   string
 	Signup   bool // the sign-in page links to sign-up
-	Form     string
+	// NoPasswords hides the password form: people sign in through the
+	// providers alone.
+	NoPasswords bool
+	Form        string
 	// Providers are the buttons of external providers on the sign-in
 	// page.
 	Providers []oidc.Button

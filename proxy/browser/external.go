@@ -17,13 +17,24 @@ func (s *Sessions) SetExternal(h *oidc.Handler, defaultProvider string) {
 	s.external, s.defaultProvider = h, defaultProvider
 }
 
-// straightTo sends the browser to the default provider, and reports
-// whether it did.
+// straightTo sends the browser to a provider instead of showing the
+// sign-in page, and reports whether it did: to the provider the request's
+// "provider" parameter names (a route's provider, carried through the
+// renewal) when it is configured, else to the default provider.
+// ?password=1 shows the page.
 func (s *Sessions) straightTo(w http.ResponseWriter, r *http.Request, rd string) bool {
-	if s.external == nil || s.defaultProvider == "" || r.URL.Query().Get("password") != "" {
+	q := r.URL.Query()
+	if s.external == nil || q.Get("password") != "" {
 		return false
 	}
-	http.Redirect(w, r, s.external.StartURL(s.defaultProvider, rd), http.StatusSeeOther)
+	name := q.Get("provider")
+	if name == "" || !s.external.Has(name) {
+		name = s.defaultProvider
+	}
+	if name == "" {
+		return false
+	}
+	http.Redirect(w, r, s.external.StartURL(name, rd), http.StatusSeeOther)
 	return true
 }
 
@@ -56,7 +67,7 @@ func (s *Sessions) Finish(w http.ResponseWriter, r *http.Request, id *oidc.Ident
 		s.unavailable(w, r, p, err)
 	}
 	if s.external != nil {
-		s.external.Count(id.Provider, result)
+		s.external.Count(w, id.Provider, result)
 	}
 }
 

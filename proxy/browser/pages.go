@@ -26,6 +26,7 @@ const (
 	msgBadForm        = "This form has expired. It has been renewed: submit it again."
 	msgBadRD          = "This link leads to a page authgate does not send people to."
 	msgSignedOut      = "You have signed out."
+	msgPasswordsOff   = "Password sign-in is turned off here: sign in with a provider."
 )
 
 // header sets what every page is served with.
@@ -41,6 +42,7 @@ func (s *Sessions) header(w http.ResponseWriter) {
 // render writes the template of p.Form (the sign-in form by default).
 func (s *Sessions) render(w http.ResponseWriter, r *http.Request, status int, p page) {
 	p.Prefix = s.prefix
+	p.NoPasswords = !s.acc.Passwords()
 	if p.Form == "signin" && s.external != nil {
 		p.Providers = s.external.Buttons(p.RD)
 	}
@@ -148,6 +150,9 @@ func (s *Sessions) signin(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, accounts.ErrInvalidCredentials):
 		p.Error = msgBadCredentials
 		s.render(w, r, http.StatusUnauthorized, p)
+	case errors.Is(err, accounts.ErrPasswordsOff):
+		p.Error = msgPasswordsOff
+		s.render(w, r, http.StatusForbidden, p)
 	case errors.As(err, &throttled):
 		secs := secondsCeil(throttled.Wait)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -338,9 +343,10 @@ func (s *Sessions) renew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.header(w)
+	signIn := s.withRD(signinPath, rd, r.URL.Query().Get("provider"))
 	tok := cookie(r.Header, refreshCookie)
 	if tok == "" {
-		http.Redirect(w, r, s.SignInURL(rd), http.StatusSeeOther)
+		http.Redirect(w, r, signIn, http.StatusSeeOther)
 		return
 	}
 	sess, err := s.acc.Renew(r, tok)
@@ -350,7 +356,7 @@ func (s *Sessions) renew(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, rd, http.StatusSeeOther)
 	case errors.Is(err, accounts.ErrSessionEnded):
 		s.clearSession(w)
-		http.Redirect(w, r, s.SignInURL(rd), http.StatusSeeOther)
+		http.Redirect(w, r, signIn, http.StatusSeeOther)
 	default:
 		s.unavailable(w, r, page{Title: "Sign in"}, err)
 	}

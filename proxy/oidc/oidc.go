@@ -246,6 +246,12 @@ func (h *Handler) StartURL(name, rd string) string {
 	return u
 }
 
+// Has reports whether name is a configured provider.
+func (h *Handler) Has(name string) bool {
+	_, ok := h.byKey[name]
+	return ok
+}
+
 // Status reports, for /readyz, each provider's last discovery error (nil
 // when it is ready or not tried yet). It tries discovery again for
 // providers not yet discovered.
