@@ -3,7 +3,8 @@ package oidc
 import "errors"
 
 // DefaultMaxUsed bounds the states a Handler remembers as taken: at most
-// this many callbacks within StateTTL. Each costs about 150 bytes.
+// this many callbacks within StateTTL. Each costs about 80 bytes: 8 MB
+// when full.
 const DefaultMaxUsed = 100_000
 
 // sweepEvery is how often, in seconds, markUsed forgets expired states
@@ -27,7 +28,10 @@ func (h *Handler) markUsed(st *state) error {
 	h.usedMu.Lock()
 	defer h.usedMu.Unlock()
 	now := h.cfg.Now().Unix()
-	if len(h.used) >= h.maxUsed || now-h.lastSweep >= sweepEvery || now < h.lastSweep {
+	// Sweep every sweepEvery seconds, and when full; but at most once a
+	// second, so that a flood of callbacks while full costs no more than
+	// one scan a second.
+	if len(h.used) >= h.maxUsed && now != h.lastSweep || now-h.lastSweep >= sweepEvery || now < h.lastSweep {
 		for k, exp := range h.used {
 			if exp < now {
 				delete(h.used, k)

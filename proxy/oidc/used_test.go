@@ -88,3 +88,25 @@ func TestCallbackWhenFull(t *testing.T) {
 		t.Errorf("log: %s", logs.String())
 	}
 }
+
+// BenchmarkMarkUsedFull records states in a record of DefaultMaxUsed that is
+// full of unexpired ones: the cost of a callback under a flood.
+func BenchmarkMarkUsedFull(b *testing.B) {
+	clk := &clock{now: time.Unix(1_800_000_000, 0)}
+	h, err := New(Config{Prefix: "/auth", Key: bytes.Repeat([]byte{7}, 32), Finisher: &finisher{}, Now: clk.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	exp := clk.Now().Add(1000 * time.Hour).Unix() // none expires during the run
+	for i := range DefaultMaxUsed {
+		h.used[strconv.Itoa(i)] = exp
+	}
+	for i := 0; b.Loop(); i++ {
+		if i%1000 == 0 {
+			clk.add(time.Second) // a sweep a second, as a flood would see
+		}
+		if err := h.markUsed(&state{State: "s" + strconv.Itoa(i), Expires: exp}); !errors.Is(err, errBusy) {
+			b.Fatal(err)
+		}
+	}
+}
