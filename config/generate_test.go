@@ -35,6 +35,7 @@ var enums = map[string]map[string][]any{
 	"Route":    {"auth": {AuthRequired, AuthOptional, AuthNone}, "upstream_protocol": {"auto", "http1", "http2"}},
 	"Accounts": {"signup": {SignupOpen, SignupClosed}},
 	"TLS":      {"min_version": {"1.2", "1.3"}},
+	"Provider": {"sign_out": {SignOutProvider, SignOutLocal}},
 }
 
 // required are the keys Validate always requires where their mapping is

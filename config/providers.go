@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/authgate/authgate/proxy/jwks"
+	"github.com/authgate/authgate/proxy/redirect"
 )
 
 // Provider is an external OpenID Connect provider people sign in through
@@ -27,9 +28,20 @@ type Provider struct {
 	ClientID string `yaml:"client_id"`
 	// ClientSecret authenticates the client, best given as ${VAR};
 	// ClientSecretFile reads it from a file (relative to the config file;
-	// one trailing newline is ignored). Exactly one is required.
+	// one trailing newline is ignored). Exactly one of ClientSecret,
+	// ClientSecretFile and PrivateKeyFile is required.
 	ClientSecret     string `yaml:"client_secret"`
 	ClientSecretFile string `yaml:"client_secret_file"`
+	// PrivateKeyFile is a PEM private key (RSA of 2048 bits or more, EC
+	// P-256/P-384/P-521 or Ed25519; relative to the config file) that
+	// authenticates the client with private_key_jwt instead of a secret:
+	// the code exchange carries a JWT signed with it (RS256, ES256/384/512
+	// or EdDSA, after the key type) and no secret. Register its public key
+	// at the provider.
+	PrivateKeyFile string `yaml:"private_key_file"`
+	// PrivateKeyID is the "kid" of the signed client assertions, when the
+	// provider needs one to pick the key. Only with PrivateKeyFile.
+	PrivateKeyID string `yaml:"private_key_id"`
 	// RedirectURL is the exact redirect URI registered at the provider:
 	// authgate's public origin + accounts.path_prefix + "/oidc/" + Name +
 	// "/callback", e.g. https://auth.example.com/auth/oidc/keycloak/callback.
@@ -63,6 +75,20 @@ type Provider struct {
 	// someone's first sign-in. Default true; when false only accounts
 	// already linked may sign in.
 	CreateUsers bool `yaml:"create_users"`
+	// SignOut is what signing out of authgate does for someone who signed
+	// in through this provider: "provider" also ends the session at the
+	// provider, by sending the browser to the end_session_endpoint its
+	// discovery names (with id_token_hint), so that the next sign-in asks
+	// again; "local" ends authgate's session only. A provider without an
+	// end_session_endpoint signs out locally either way. Default
+	// "provider".
+	SignOut string `yaml:"sign_out"`
+	// PostLogoutRedirectURL is where the provider sends the browser after
+	// its sign-out (post_logout_redirect_uri), registered at the provider:
+	// an absolute https URL on redirect_url's host or one of
+	// browser.allowed_redirect_hosts. Default: none, the provider shows its
+	// own page. Only with sign_out: provider.
+	PostLogoutRedirectURL string `yaml:"post_logout_redirect_url"`
 }
 
 // Provider defaults.
@@ -79,6 +105,18 @@ const (
 	DefaultProviderUsernameClaim = "preferred_username"
 	DefaultProviderEmailClaim    = "email"
 	DefaultProviderRolesClaim    = "groups"
+	// DefaultProviderSignOut ends the provider's session too: a person who
+	// signs out expects the next sign-in to ask who they are, on a shared
+	// computer above all.
+	DefaultProviderSignOut = SignOutProvider
+)
+
+// Values of a provider's sign_out.
+const (
+	// SignOutProvider ends the session at the provider too.
+	SignOutProvider = "provider"
+	// SignOutLocal ends authgate's session only.
+	SignOutLocal = "local"
 )
 
 // OIDCCallbackPath is the path, below accounts.path_prefix, of the
@@ -97,6 +135,7 @@ func (c *Config) setProviderDefaults(set func(keyPath) bool) {
 		def(set, at.with("roles_claim"), &p.RolesClaim, DefaultProviderRolesClaim)
 		def(set, at.with("require_email_verified"), &p.RequireEmailVerified, true)
 		def(set, at.with("create_users"), &p.CreateUsers, true)
+		def(set, at.with("sign_out"), &p.SignOut, DefaultProviderSignOut)
 	}
 }
 
@@ -143,13 +182,9 @@ func (p *Provider) validate(ps *problems, at keyPath, c *Config) {
 	if p.ClientID == "" || hasControl(p.ClientID) {
 		ps.add(at.with("client_id"), "is required")
 	}
-	switch {
-	case p.ClientSecret == "" && p.ClientSecretFile == "":
-		ps.add(at.with("client_secret"), "is required (or set client_secret_file)")
-	case p.ClientSecret != "" && p.ClientSecretFile != "":
-		ps.add(at.with("client_secret_file"), "set either client_secret or client_secret_file, not both")
-	}
+	p.checkClientAuth(ps, at)
 	p.checkRedirectURL(ps, at.with("redirect_url"), c)
+	p.checkSignOut(ps, at, c)
 	if !slices.Contains(p.Scopes, "openid") {
 		ps.add(at.with("scopes"), "must include openid")
 	}
@@ -209,5 +244,68 @@ func (p *Provider) checkRedirectURL(ps *problems, at keyPath, c *Config) {
 	}
 	if want := prefix + OIDCCallbackPath(p.Name); u.Path != want {
 		ps.add(at, "path %q must be %q", u.Path, want)
+	}
+}
+
+// checkClientAuth requires exactly one way for the client to
+// authenticate.
+func (p *Provider) checkClientAuth(ps *problems, at keyPath) {
+	n := 0
+	for _, v := range []string{p.ClientSecret, p.ClientSecretFile, p.PrivateKeyFile} {
+		if v != "" {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		ps.add(at.with("client_secret"), "is required (or set client_secret_file or private_key_file)")
+	case p.ClientSecret != "" && p.ClientSecretFile != "":
+		ps.add(at.with("client_secret_file"), "set either client_secret or client_secret_file, not both")
+	case n > 1:
+		ps.add(at.with("private_key_file"), "set either private_key_file or a client secret, not both")
+	}
+	if p.PrivateKeyID != "" && p.PrivateKeyFile == "" {
+		ps.add(at.with("private_key_id"), "is only used with private_key_file")
+	}
+	if hasControl(p.PrivateKeyID) {
+		ps.add(at.with("private_key_id"), "must not contain control characters")
+	}
+}
+
+// checkSignOut checks sign_out and post_logout_redirect_url: the latter
+// is a redirect target like any other, on an allowed host.
+func (p *Provider) checkSignOut(ps *problems, at keyPath, c *Config) {
+	switch p.SignOut {
+	case SignOutProvider, SignOutLocal:
+	default:
+		ps.add(at.with("sign_out"), "%q must be provider or local", p.SignOut)
+	}
+	if p.PostLogoutRedirectURL == "" {
+		return
+	}
+	at = at.with("post_logout_redirect_url")
+	if p.SignOut == SignOutLocal {
+		ps.add(at, "is only used with sign_out: provider")
+		return
+	}
+	u, err := url.Parse(p.PostLogoutRedirectURL)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
+		ps.add(at, "%q must be an absolute URL without credentials or fragment", p.PostLogoutRedirectURL)
+		return
+	}
+	if err := jwks.CheckURL(p.PostLogoutRedirectURL); err != nil {
+		ps.add(at, "%v", err)
+		return
+	}
+	host := ""
+	if r, err := url.Parse(p.RedirectURL); err == nil {
+		host = r.Host
+	}
+	var allowed []string
+	if c.Browser != nil {
+		allowed = c.Browser.AllowedRedirectHosts
+	}
+	if !redirect.Safe(p.PostLogoutRedirectURL, host, allowed) {
+		ps.add(at, "%q must be on redirect_url's host or one of browser.allowed_redirect_hosts", p.PostLogoutRedirectURL)
 	}
 }

@@ -55,6 +55,13 @@ func (c *Config) SecretFiles() []string {
 	if c.Postgres != nil && c.Postgres.PasswordFile != "" {
 		out = append(out, c.ResolvePath(c.Postgres.PasswordFile))
 	}
+	for _, p := range c.Providers {
+		for _, f := range []string{p.ClientSecretFile, p.PrivateKeyFile} {
+			if f != "" {
+				out = append(out, c.ResolvePath(f))
+			}
+		}
+	}
 	return out
 }
 

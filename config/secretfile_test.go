@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -164,6 +165,12 @@ func TestSecretFilesListed(t *testing.T) {
 	want := []string{filepath.Join(dir, "hmac"), "/run/secrets/store"}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("SecretFiles() = %q, want %q", got, want)
+	}
+	cfg.Providers = []Provider{{ClientSecretFile: "kc.secret"}, {PrivateKeyFile: "/run/secrets/dex.pem"}}
+	got = cfg.SecretFiles()
+	want = append(want, filepath.Join(dir, "kc.secret"), "/run/secrets/dex.pem")
+	if !slices.Equal(got, want) {
+		t.Errorf("SecretFiles() with providers = %q, want %q", got, want)
 	}
 }
 

@@ -16,7 +16,7 @@ func keycloak() Provider {
 func TestProviderDefaults(t *testing.T) {
 	p := keycloak()
 	if p.DisplayName != "keycloak" || p.UsernameClaim != "preferred_username" || p.EmailClaim != "email" ||
-		p.RolesClaim != "groups" || !p.RequireEmailVerified || !p.CreateUsers {
+		p.RolesClaim != "groups" || !p.RequireEmailVerified || !p.CreateUsers || p.SignOut != "provider" {
 		t.Errorf("defaults = %+v", p)
 	}
 	if len(p.Scopes) != 3 || p.Scopes[0] != "openid" || len(p.Algorithms) != 1 || p.Algorithms[0] != "RS256" {
@@ -78,7 +78,38 @@ func TestValidateProviders(t *testing.T) {
 		{"issuer missing", with(func(p *Provider) { p.Issuer = "" }), one("providers[0].issuer", "is required: the provider's issuer URL")},
 		{"issuer plain http", with(func(p *Provider) { p.Issuer = "http://idp.example.com" }), one("providers[0].issuer", "use https")},
 		{"client id missing", with(func(p *Provider) { p.ClientID = "" }), one("providers[0].client_id", "is required")},
-		{"no secret", with(func(p *Provider) { p.ClientSecret = "" }), one("providers[0].client_secret", "is required (or set client_secret_file)")},
+		{"no secret", with(func(p *Provider) { p.ClientSecret = "" }),
+			one("providers[0].client_secret", "is required (or set client_secret_file or private_key_file)")},
+		{"private key instead of a secret", with(func(p *Provider) { p.ClientSecret, p.PrivateKeyFile = "", "kc.pem" }), nil},
+		{"private key with kid", with(func(p *Provider) { p.ClientSecret, p.PrivateKeyFile, p.PrivateKeyID = "", "kc.pem", "k1" }), nil},
+		{"private key and secret", with(func(p *Provider) { p.PrivateKeyFile = "kc.pem" }),
+			one("providers[0].private_key_file", "set either private_key_file or a client secret, not both")},
+		{"private key and secret file", with(func(p *Provider) { p.ClientSecret, p.ClientSecretFile, p.PrivateKeyFile = "", "kc.secret", "kc.pem" }),
+			one("providers[0].private_key_file", "set either private_key_file or a client secret, not both")},
+		{"key id without key", with(func(p *Provider) { p.PrivateKeyID = "k1" }),
+			one("providers[0].private_key_id", "is only used with private_key_file")},
+		{"key id with control character", with(func(p *Provider) { p.ClientSecret, p.PrivateKeyFile, p.PrivateKeyID = "", "kc.pem", "k\n1" }),
+			one("providers[0].private_key_id", "must not contain control characters")},
+		{"sign out local", with(func(p *Provider) { p.SignOut = "local" }), nil},
+		{"sign out unknown", with(func(p *Provider) { p.SignOut = "global" }), one("providers[0].sign_out", `"global" must be provider or local`)},
+		{"post logout on redirect host", with(func(p *Provider) { p.PostLogoutRedirectURL = "https://auth.example.com/auth/signin" }), nil},
+		{"post logout on an allowed host", func(c *Config) {
+			with(func(p *Provider) { p.PostLogoutRedirectURL = "https://app.example.com/bye" })(c)
+			c.Browser.AllowedRedirectHosts = []string{"app.example.com"}
+		}, nil},
+		{"post logout on another host", with(func(p *Provider) { p.PostLogoutRedirectURL = "https://evil.example/bye" }),
+			one("providers[0].post_logout_redirect_url", `"https://evil.example/bye" must be on redirect_url's host or one of browser.allowed_redirect_hosts`)},
+		{"post logout relative", with(func(p *Provider) { p.PostLogoutRedirectURL = "/auth/signin" }),
+			one("providers[0].post_logout_redirect_url", `"/auth/signin" must be an absolute URL without credentials or fragment`)},
+		{"post logout with credentials", with(func(p *Provider) { p.PostLogoutRedirectURL = "https://u:p@auth.example.com/" }),
+			one("providers[0].post_logout_redirect_url", "must be an absolute URL without credentials or fragment")},
+		{"post logout plain http", with(func(p *Provider) { p.PostLogoutRedirectURL = "http://auth.example.com/" }),
+			one("providers[0].post_logout_redirect_url", "use https")},
+		{"post logout javascript", with(func(p *Provider) { p.PostLogoutRedirectURL = "javascript://auth.example.com/%0aalert(1)" }),
+			one("providers[0].post_logout_redirect_url", "scheme must be https")},
+		{"post logout with local sign-out", with(func(p *Provider) {
+			p.SignOut, p.PostLogoutRedirectURL = "local", "https://auth.example.com/auth/signin"
+		}), one("providers[0].post_logout_redirect_url", "is only used with sign_out: provider")},
 		{"both secrets", with(func(p *Provider) { p.ClientSecretFile = "kc.secret" }),
 			one("providers[0].client_secret_file", "set either client_secret or client_secret_file, not both")},
 		{"redirect missing", with(func(p *Provider) { p.RedirectURL = "" }),

@@ -1,8 +1,10 @@
 package proxy_test
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -140,5 +142,173 @@ func TestOIDCProviderDownIsReportedNotFatal(t *testing.T) {
 	w = serve(g, browserRequest(jar{}, "GET", "/auth/oidc/mock/start", nil))
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("start: %d", w.Code)
+	}
+}
+
+// startMockOPWithEndSession is startMockOP whose discovery names an
+// end_session_endpoint, as Keycloak's, Entra ID's and Okta's do
+// (mockoidc's names none).
+func startMockOPWithEndSession(t *testing.T) *mockoidc.MockOIDC {
+	t.Helper()
+	m, err := mockoidc.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.AddMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != mockoidc.DiscoveryEndpoint {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			var doc map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			doc["end_session_endpoint"] = m.Addr() + "/oidc/logout"
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(doc)
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ln, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Shutdown() })
+	return m
+}
+
+const signOutCookie = "__Secure-authgate-signout"
+
+// TestOIDCSignOut: sign-out ends authgate's session and, for a provider
+// with an end_session_endpoint and sign_out: provider, sends the browser
+// there; otherwise to rd.
+func TestOIDCSignOut(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		endSession bool
+		signOut    string // "" for the default
+		expired    bool   // the access cookie is gone: sign-out goes by the refresh endpoint
+		toProvider bool
+	}{
+		{name: "provider sign-out by default", endSession: true, toProvider: true},
+		{name: "provider sign-out with the access cookie expired", endSession: true, expired: true, toProvider: true},
+		{name: "sign_out local", endSession: true, signOut: "local"},
+		{name: "provider without end_session_endpoint", endSession: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up := newUpstream(t)
+			start := startMockOP
+			if tc.endSession {
+				start = startMockOPWithEndSession
+			}
+			m := start(t)
+			yaml := oidcYAML(m)
+			extra := "    post_logout_redirect_url: https://example.com/auth/signin\n"
+			if tc.signOut != "" {
+				extra = "    sign_out: " + tc.signOut + "\n"
+			}
+			yaml = strings.Replace(yaml, "    allowed_groups: [staff]\n", "    allowed_groups: [staff]\n"+extra, 1)
+			g := newAccountsGateway(t, yaml, up.URL)
+
+			user := &mockoidc.MockUser{Subject: "kc-alice", Email: "alice@example.com", EmailVerified: true,
+				PreferredUsername: "alice", Groups: []string{"staff"}}
+			j, code, _ := oidcSignIn(t, g, m, user)
+			if code != http.StatusSeeOther {
+				t.Fatalf("sign-in: %d", code)
+			}
+			if _, ok := j[signOutCookie]; ok != (tc.signOut != "local") {
+				t.Errorf("sign-out cookie kept: %v", ok)
+			}
+			access := j["__Host-authgate-session"]
+
+			w := serve(g, browserRequest(j, "GET", "/auth/signout?rd=/app", nil))
+			csp := w.Header().Get("Content-Security-Policy")
+			if allows := strings.Contains(csp, "form-action 'self' "+m.Addr()+" "); allows != tc.toProvider {
+				t.Errorf("sign-out page CSP %q: allows the provider %v, want %v", csp, allows, tc.toProvider)
+			}
+			form := url.Values{"rd": {"/app"}, "csrf": {j["__Host-authgate-csrf"]}}
+			if tc.expired {
+				delete(j, "__Host-authgate-session")
+				w = serve(g, browserRequest(j, "POST", "/auth/signout", form))
+				if w.Code != http.StatusTemporaryRedirect {
+					t.Fatalf("sign-out without an access cookie: %d", w.Code)
+				}
+				w = serve(g, browserRequest(j, "POST", "/auth/refresh", form))
+			} else {
+				w = serve(g, browserRequest(j, "POST", "/auth/signout", form))
+			}
+			loc := w.Header().Get("Location")
+			if w.Code != http.StatusSeeOther {
+				t.Fatalf("sign-out: %d %s", w.Code, w.Body)
+			}
+			j.take(w)
+			if len(j) != 0 {
+				t.Errorf("sign-out left cookies: %v", j)
+			}
+			if !tc.toProvider {
+				if loc != "/app" {
+					t.Errorf("sign-out sent the browser to %q, want /app", loc)
+				}
+			} else {
+				u, err := url.Parse(loc)
+				if err != nil || u.Scheme+"://"+u.Host+u.Path != m.Addr()+"/oidc/logout" {
+					t.Fatalf("sign-out sent the browser to %q", loc)
+				}
+				q := u.Query()
+				if q.Get("id_token_hint") == "" || q.Get("client_id") != m.ClientID ||
+					q.Get("post_logout_redirect_uri") != "https://example.com/auth/signin" || q.Get("state") == "" {
+					t.Errorf("end_session parameters: %v", q)
+				}
+				// The hint is the ID token the provider issued to authgate.
+				if _, err := m.Keypair.VerifyJWT(q.Get("id_token_hint"), m.Now); err != nil {
+					t.Errorf("id_token_hint does not verify: %v", err)
+				}
+			}
+			r := httptest.NewRequest("GET", "/app", nil)
+			r.Header.Set("Authorization", "Bearer "+access)
+			if w := serve(g, r); w.Code != http.StatusUnauthorized {
+				t.Errorf("access token after sign-out: %d, want 401", w.Code)
+			}
+		})
+	}
+}
+
+// TestOIDCPasswordSignInForgetsProvider: a password sign-in after a
+// provider's clears the sign-out cookie, so its sign-out stays local.
+func TestOIDCPasswordSignInForgetsProvider(t *testing.T) {
+	up := newUpstream(t)
+	m := startMockOPWithEndSession(t)
+	g := newAccountsGateway(t, strings.Replace(oidcYAML(m), "accounts: {}", "accounts: {signup: open}", 1), up.URL)
+	user := &mockoidc.MockUser{Subject: "kc-alice", Email: "alice@example.com", EmailVerified: true,
+		PreferredUsername: "alice", Groups: []string{"staff"}}
+	j, code, _ := oidcSignIn(t, g, m, user)
+	if code != http.StatusSeeOther || j[signOutCookie] == "" {
+		t.Fatalf("sign-in: %d, cookies %v", code, j)
+	}
+	creds := map[string]string{"username": "bob", "password": "testpass123"}
+	if code, body := call(t, g, "POST", "/auth/signup", creds, ""); code != 201 {
+		t.Fatalf("signup: %d %v", code, body)
+	}
+	w := serve(g, browserRequest(j, "POST", "/auth/signin", url.Values{
+		"username": {"bob"}, "password": {"testpass123"}, "csrf": {j["__Host-authgate-csrf"]}}))
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("password sign-in: %d", w.Code)
+	}
+	j.take(w)
+	if _, ok := j[signOutCookie]; ok {
+		t.Fatal("the password sign-in kept the provider's sign-out cookie")
+	}
+	w = serve(g, browserRequest(j, "POST", "/auth/signout", url.Values{"rd": {"/app"}, "csrf": {j["__Host-authgate-csrf"]}}))
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/app" {
+		t.Errorf("sign-out: %d to %q, want /app", w.Code, w.Header().Get("Location"))
 	}
 }

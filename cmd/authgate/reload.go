@@ -35,7 +35,8 @@ type reloader struct {
 	running *config.Config
 	sum     []byte // hash of the file last loaded
 	// watched hashes the file and the secret files it names (tokens.
-	// hmac_secret_file, store_file, postgres.password_file), so a rotated
+	// hmac_secret_file, store_file, postgres.password_file, a provider's
+	// client_secret_file and private_key_file), so a rotated
 	// Kubernetes or Docker secret is reloaded too. It is never published:
 	// a secret's hash stays in the process.
 	watched []byte

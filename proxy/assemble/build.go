@@ -21,6 +21,7 @@ package assemble
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -477,12 +478,25 @@ func (b *builder) signIn(sessions *browser.Sessions, signing *keys.Key) *oidc.Ha
 			}
 			secret = strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
 		}
+		var clientKey crypto.Signer
+		if p.PrivateKeyFile != "" {
+			data, err := os.ReadFile(cfg.ResolvePath(p.PrivateKeyFile))
+			if err == nil {
+				clientKey, err = oidc.ParseClientKey(data)
+			}
+			if err != nil {
+				b.fail("providers[%d].private_key_file: %w", i, err)
+				continue
+			}
+		}
 		ps = append(ps, oidc.Provider{
 			Name: p.Name, DisplayName: p.DisplayName, Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: secret,
+			ClientKey: clientKey, ClientKeyID: p.PrivateKeyID,
 			RedirectURL: p.RedirectURL, Scopes: p.Scopes, Algorithms: p.Algorithms,
 			UsernameClaim: p.UsernameClaim, EmailClaim: p.EmailClaim, RolesClaim: p.RolesClaim,
 			AllowedEmailDomains: p.AllowedEmailDomains, AllowedGroups: p.AllowedGroups,
 			RequireEmailVerified: p.RequireEmailVerified, CreateUsers: p.CreateUsers,
+			SignOut: p.SignOut, PostLogoutRedirectURL: p.PostLogoutRedirectURL,
 		})
 	}
 	h, err := oidc.New(oidc.Config{

@@ -3,6 +3,7 @@ package browser
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/authgate/authgate/proxy/accounts"
 	"github.com/authgate/authgate/proxy/oidc"
@@ -53,6 +54,9 @@ func (s *Sessions) Finish(w http.ResponseWriter, r *http.Request, id *oidc.Ident
 	switch {
 	case err == nil:
 		s.setSession(w, sess, s.now())
+		if s.external != nil {
+			s.external.RememberSignIn(w, id, sess.RefreshExpires)
+		}
 		http.Redirect(w, r, rd, http.StatusSeeOther)
 	case errors.Is(err, accounts.ErrNotLinked), errors.Is(err, accounts.ErrInvalidCredentials):
 		result = "forbidden"
@@ -65,4 +69,36 @@ func (s *Sessions) Finish(w http.ResponseWriter, r *http.Request, id *oidc.Ident
 	if s.external != nil {
 		s.external.Count(w, id.Provider, result)
 	}
+}
+
+// forgetProvider clears what a sign-in through a provider left for the
+// sign-out: a password sign-in replaced it.
+func (s *Sessions) forgetProvider(w http.ResponseWriter) {
+	if s.external != nil {
+		s.external.ForgetSignIn(w)
+	}
+}
+
+// providerSignOut returns the provider's end_session_endpoint URL a
+// browser signing out goes to, and whether there is one (see
+// oidc.Handler.SignOutURL).
+func (s *Sessions) providerSignOut(r *http.Request) (string, bool) {
+	if s.external == nil {
+		return "", false
+	}
+	return s.external.SignOutURL(r)
+}
+
+// cspFor is the Content-Security-Policy of page p for r: the sign-out
+// form's form-action also names the origin of the provider's
+// end_session_endpoint, where the 303 after the post leads.
+func (s *Sessions) cspFor(r *http.Request, p page) string {
+	if p.Form != "signout" || s.external == nil {
+		return s.csp
+	}
+	origin := s.external.SignOutOrigin(r)
+	if origin == "" {
+		return s.csp
+	}
+	return strings.Replace(s.csp, "form-action 'self'", "form-action 'self' "+origin, 1)
 }

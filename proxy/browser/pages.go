@@ -56,6 +56,7 @@ func (s *Sessions) render(w http.ResponseWriter, r *http.Request, status int, p 
 		return
 	}
 	s.header(w)
+	w.Header().Set("Content-Security-Policy", s.cspFor(r, p))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
@@ -144,6 +145,7 @@ func (s *Sessions) signin(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		s.setSession(w, sess, s.now())
+		s.forgetProvider(w)
 		http.Redirect(w, r, rd, http.StatusSeeOther)
 	case errors.Is(err, accounts.ErrInvalidCredentials):
 		p.Error = msgBadCredentials
@@ -228,6 +230,7 @@ func (s *Sessions) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSession(w, sess, s.now())
+	s.forgetProvider(w)
 	http.Redirect(w, r, rd, http.StatusSeeOther)
 }
 
@@ -315,9 +318,16 @@ func (s *Sessions) signoutByRefresh(w http.ResponseWriter, r *http.Request) {
 	s.signedOut(w, r, rd)
 }
 
-// signedOut clears the cookies and sends the browser to rd.
+// signedOut clears the cookies and sends the browser to rd, or, when it
+// signed in through a provider whose sessions end with authgate's, to
+// that provider's end_session_endpoint (rd is then not followed: the
+// provider sends the browser to its post_logout_redirect_uri).
 func (s *Sessions) signedOut(w http.ResponseWriter, r *http.Request, rd string) {
 	s.clearSession(w)
+	if u, ok := s.providerSignOut(r); ok {
+		rd = u
+	}
+	s.forgetProvider(w)
 	http.Redirect(w, r, rd, http.StatusSeeOther)
 }
 

@@ -57,6 +57,13 @@ type op struct {
 	// nil for none (alg none).
 	tamper  func(header, claims map[string]any) *rsa.PrivateKey
 	request func(form url.Values)
+	// discovery rewrites the discovery document (mockoidc names no
+	// end_session_endpoint).
+	discovery func(doc map[string]any)
+	// gate authenticates a token request (its PostForm parsed) before
+	// mockoidc sees it, and may change its form: an error refuses it with
+	// invalid_client.
+	gate func(r *http.Request) error
 }
 
 func startOP(t *testing.T) *op {
@@ -89,8 +96,33 @@ func (o *op) set(tamper func(h, c map[string]any) *rsa.PrivateKey, request func(
 func (o *op) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
-		tamper, request := o.tamper, o.request
+		tamper, request, discovery, gate := o.tamper, o.request, o.discovery, o.gate
 		o.mu.Unlock()
+		if r.URL.Path == mockoidc.DiscoveryEndpoint && discovery != nil {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			var doc map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			discovery(doc)
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(doc)
+			return
+		}
+		if r.URL.Path == mockoidc.TokenEndpoint && gate != nil {
+			_ = r.ParseForm()
+			if err := gate(r); err != nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client", "error_description": err.Error()})
+				return
+			}
+			body := r.PostForm.Encode()
+			r.Body, r.ContentLength = io.NopCloser(strings.NewReader(body)), int64(len(body))
+			r.Form, r.PostForm = nil, nil
+		}
 		if r.URL.Path != mockoidc.TokenEndpoint || tamper == nil && request == nil {
 			next.ServeHTTP(w, r)
 			return

@@ -18,14 +18,12 @@ package oidc
 
 import (
 	"context"
+	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,9 +45,18 @@ type Provider struct {
 	// DisplayName is the text of its button.
 	DisplayName string
 	// Issuer is the issuer URL; its discovery document must name it.
-	Issuer       string
-	ClientID     string
+	Issuer   string
+	ClientID string
+	// ClientSecret authenticates the client at the token endpoint
+	// (client_secret_basic or client_secret_post) unless ClientKey is set.
 	ClientSecret string
+	// ClientKey, when set, authenticates the client with private_key_jwt
+	// (RFC 7523, OpenID Connect Core section 9): a JWT signed with it
+	// rides in the code exchange and no secret is sent. See
+	// ParseClientKey.
+	ClientKey crypto.Signer
+	// ClientKeyID is the "kid" of the client assertions, "" for none.
+	ClientKeyID string
 	// RedirectURL is the exact callback URL registered at the provider.
 	RedirectURL string
 	Scopes      []string
@@ -66,6 +73,15 @@ type Provider struct {
 	RequireEmailVerified bool
 	// CreateUsers creates an account on someone's first sign-in.
 	CreateUsers bool
+	// SignOut is SignOutProvider to end the session at the provider too
+	// when someone signed in through it signs out (when its discovery
+	// names an end_session_endpoint), or SignOutLocal ("" too) to end
+	// authgate's session only.
+	SignOut string
+	// PostLogoutRedirectURL is the post_logout_redirect_uri sent to the
+	// end_session_endpoint, "" for none. It must be registered at the
+	// provider; the configuration checked it is an allowed absolute URL.
+	PostLogoutRedirectURL string
 }
 
 // Identity is someone a provider vouched for and the access rules
@@ -129,8 +145,10 @@ type Handler struct {
 	// used holds the states already taken, until they expire: a copied
 	// state cookie cannot be replayed on this process (the provider's
 	// one-time code stops it on another replica).
-	usedMu sync.Mutex
-	used   map[string]int64
+	usedMu    sync.Mutex
+	used      map[string]int64
+	maxUsed   int   // bound of used (DefaultMaxUsed)
+	lastSweep int64 // when used was last swept of expired states
 }
 
 // remote is a provider and, once discovery succeeded, its configuration.
@@ -186,7 +204,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
-	h := &Handler{cfg: cfg, aead: aead, byKey: map[string]*remote{}, used: map[string]int64{}}
+	h := &Handler{cfg: cfg, aead: aead, byKey: map[string]*remote{}, used: map[string]int64{}, maxUsed: DefaultMaxUsed}
 	for _, p := range cfg.Providers {
 		r := &remote{p: p}
 		h.byKey[p.Name] = r
@@ -332,10 +350,16 @@ func (h *Handler) discover(ctx context.Context, r *remote) (*gooidc.Provider, er
 }
 
 func (r *remote) oauth2(op *gooidc.Provider) *oauth2.Config {
-	return &oauth2.Config{
+	c := &oauth2.Config{
 		ClientID: r.p.ClientID, ClientSecret: r.p.ClientSecret, RedirectURL: r.p.RedirectURL,
 		Endpoint: op.Endpoint(), Scopes: r.p.Scopes,
 	}
+	if r.p.ClientKey != nil {
+		// private_key_jwt: client_id in the body beside the assertion,
+		// and no secret anywhere.
+		c.ClientSecret, c.Endpoint.AuthStyle = "", oauth2.AuthStyleInParams
+	}
+	return c
 }
 
 // state is what a state cookie seals.
@@ -362,7 +386,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, rp *remote) {
 	}
 	st := state{Provider: rp.p.Name, State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), RD: rd,
 		Expires: h.cfg.Now().Add(StateTTL).Unix()}
-	sealed, err := h.seal(st)
+	sealed, err := h.seal(stateCookiePrefix, st)
 	if err != nil {
 		h.refuse(w, http.StatusInternalServerError, rp, "error", "Signing in failed. Try again.")
 		return
@@ -387,12 +411,20 @@ const (
 	resultBadToken  = "bad_id_token"
 	resultBadNonce  = "bad_nonce"
 	resultForbidden = "forbidden"
+	resultBusy      = "busy"
 )
 
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request, rp *remote) {
 	q := r.URL.Query()
-	st, ok := h.takeState(w, r, rp, q.Get("state"))
-	if !ok {
+	st, err := h.takeState(w, r, rp, q.Get("state"))
+	switch {
+	case errors.Is(err, errBusy):
+		h.cfg.Logger.Warn("oidc sign-in refused: too many sign-ins under way", "provider", rp.p.Name, "limit", h.maxUsed)
+		w.Header().Set("Retry-After", "60")
+		h.refuse(w, http.StatusServiceUnavailable, rp, resultBusy,
+			"Too many sign-ins are under way right now. Start again in a few minutes.")
+		return
+	case err != nil:
 		h.refuse(w, http.StatusBadRequest, rp, resultBadState,
 			"This sign-in expired or was started in another browser. Start again.")
 		return
@@ -419,8 +451,20 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request, rp *remote) {
 		h.refuse(w, http.StatusBadRequest, rp, resultExchange, "The answer of "+rp.p.DisplayName+" carried no code. Start again.")
 		return
 	}
+	conf := rp.oauth2(op)
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(st.Verifier)}
+	if rp.p.ClientKey != nil {
+		assertion, err := clientAssertion(rp.p, conf.Endpoint.TokenURL, h.cfg.Now())
+		if err != nil {
+			h.cfg.Logger.Error("oidc client assertion not signed", "provider", rp.p.Name, "error", err)
+			h.refuse(w, http.StatusInternalServerError, rp, resultExchange, "Signing in failed. Try again.")
+			return
+		}
+		opts = append(opts, oauth2.SetAuthURLParam("client_assertion_type", AssertionType),
+			oauth2.SetAuthURLParam("client_assertion", assertion))
+	}
 	ctx := context.WithValue(r.Context(), oauth2.HTTPClient, h.cfg.Client)
-	tok, err := rp.oauth2(op).Exchange(ctx, code, oauth2.VerifierOption(st.Verifier))
+	tok, err := conf.Exchange(ctx, code, opts...)
 	if err != nil {
 		h.cfg.Logger.Warn("oidc code exchange failed", "provider", rp.p.Name, "error", err)
 		h.refuse(w, http.StatusBadGateway, rp, resultExchange, rp.p.DisplayName+" did not confirm the sign-in. Start again.")
@@ -463,76 +507,26 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request, rp *remote) {
 }
 
 // takeState opens the state cookie of state param got, checks it, and
-// clears it: a state is good for one callback.
-func (h *Handler) takeState(w http.ResponseWriter, r *http.Request, rp *remote, got string) (*state, bool) {
+// clears it: a state is good for one callback. The error is errBadState,
+// or errBusy when too many states are remembered to take another.
+func (h *Handler) takeState(w http.ResponseWriter, r *http.Request, rp *remote, got string) (*state, error) {
 	if len(got) < 16 || len(got) > 128 {
-		return nil, false
+		return nil, errBadState
 	}
 	name := stateCookiePrefix + got[:16]
 	c, err := r.Cookie(name)
 	if err != nil {
-		return nil, false
+		return nil, errBadState
 	}
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: h.cookiePath(rp), MaxAge: -1,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	st, err := h.open(c.Value)
-	if err != nil || st.Provider != rp.p.Name || h.cfg.Now().Unix() > st.Expires ||
-		subtle.ConstantTimeCompare([]byte(st.State), []byte(got)) != 1 {
-		return nil, false
-	}
-	if !h.markUsed(st) {
-		return nil, false
-	}
-	return st, true
-}
-
-// markUsed records st as taken, and reports whether it was not before.
-func (h *Handler) markUsed(st *state) bool {
-	h.usedMu.Lock()
-	defer h.usedMu.Unlock()
-	now := h.cfg.Now().Unix()
-	for k, exp := range h.used {
-		if exp < now {
-			delete(h.used, k)
-		}
-	}
-	if _, seen := h.used[st.State]; seen {
-		return false
-	}
-	h.used[st.State] = st.Expires
-	return true
-}
-
-func (h *Handler) seal(st state) (string, error) {
-	plain, err := json.Marshal(st)
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, h.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(h.aead.Seal(nonce, nonce, plain, []byte(stateCookiePrefix))), nil
-}
-
-func (h *Handler) open(v string) (*state, error) {
-	b, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(b) < h.aead.NonceSize() {
-		return nil, errors.New("malformed state cookie")
-	}
-	plain, err := h.aead.Open(nil, b[:h.aead.NonceSize()], b[h.aead.NonceSize():], []byte(stateCookiePrefix))
-	if err != nil {
-		return nil, err
-	}
 	var st state
-	if err := json.Unmarshal(plain, &st); err != nil {
+	if err := h.open(stateCookiePrefix, c.Value, &st); err != nil || st.Provider != rp.p.Name ||
+		h.cfg.Now().Unix() > st.Expires || subtle.ConstantTimeCompare([]byte(st.State), []byte(got)) != 1 {
+		return nil, errBadState
+	}
+	if err := h.markUsed(&st); err != nil {
 		return nil, err
 	}
 	return &st, nil
-}
-
-func random() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
