@@ -45,6 +45,9 @@ func (a *webApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark", Path: "/"})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(`<!doctype html><title>app</title><p id="subject">` + html.EscapeString(r.Header.Get("X-Auth-Subject")) +
+		`</p><p id="username">` + html.EscapeString(r.Header.Get("X-Auth-Username")) +
+		`</p><p id="email">` + html.EscapeString(r.Header.Get("X-Auth-Email")) +
+		`</p><p id="roles">` + html.EscapeString(r.Header.Get("X-Auth-Roles")) +
 		`</p><p id="uri">` + html.EscapeString(r.RequestURI) + `</p>`))
 }
 
@@ -63,7 +66,8 @@ type webStack struct {
 }
 
 // startWebStack runs the deploy files with only ports, paths and the
-// access token lifetime replaced (and extra appended to authgate's routes).
+// access token lifetime replaced (and extraRoutes, its ports replaced
+// likewise, appended to authgate's config: more routes, or top-level keys).
 func startWebStack(t *testing.T, accessTTL, extraRoutes string) *webStack {
 	t.Helper()
 	nginx := requireTool(t, "nginx", "apt-get install -y nginx")
@@ -87,6 +91,9 @@ func startWebStack(t *testing.T, accessTTL, extraRoutes string) *webStack {
 	t.Cleanup(srv.Close)
 
 	genKey(t, filepath.Join(dir, "signing-key.pem"), "EdDSA")
+	for from, to := range ports {
+		extraRoutes = strings.ReplaceAll(extraRoutes, from, to)
+	}
 	cfg := writeFile(t, dir, "authgate.webapp.yaml", deployFile(t, "nginx/authgate.webapp.yaml", ports)+extraRoutes)
 	if out, err := users(t, "testpass123\n", "add", "-config", cfg, "-username", "testuser"); err != nil {
 		t.Fatalf("users add: %v\n%s", err, out)
