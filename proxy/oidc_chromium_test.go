@@ -1,7 +1,6 @@
 package proxy_test
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/proxy/oidc/oidctest"
 	"github.com/chromedp/chromedp"
 	"github.com/oauth2-proxy/mockoidc"
 )
@@ -26,11 +26,7 @@ type logoutOP struct {
 
 func startLogoutOP(t *testing.T) *logoutOP {
 	t.Helper()
-	m, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &logoutOP{MockOIDC: m}
+	o := &logoutOP{}
 	o.end = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		o.mu.Lock()
@@ -40,32 +36,9 @@ func startLogoutOP(t *testing.T) *logoutOP {
 		http.Redirect(w, r, q.Get("post_logout_redirect_uri"), http.StatusFound)
 	}))
 	t.Cleanup(o.end.Close)
-	err = m.AddMiddleware(func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != mockoidc.DiscoveryEndpoint {
-				next.ServeHTTP(w, r)
-				return
-			}
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			var doc map[string]any
-			_ = json.Unmarshal(rec.Body.Bytes(), &doc)
-			doc["end_session_endpoint"] = o.end.URL + "/logout"
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(doc)
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Shutdown() })
+	o.MockOIDC = oidctest.Start(t, oidctest.Discovery(func(doc map[string]any) {
+		doc["end_session_endpoint"] = o.end.URL + "/logout"
+	}))
 	return o
 }
 

@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 
 	"github.com/authgate/authgate/proxy/assemble"
+	"github.com/authgate/authgate/proxy/oidc/oidctest"
 	"github.com/authgate/authgate/proxy/sqlite"
 )
 
@@ -28,11 +28,8 @@ import (
 // mockoidc (which knows client secrets only) finish the exchange.
 func startKeyOP(t *testing.T, registered *ecdsa.PublicKey) *mockoidc.MockOIDC {
 	t.Helper()
-	m, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = m.AddMiddleware(func(next http.Handler) http.Handler {
+	var m *mockoidc.MockOIDC
+	m = oidctest.Start(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != mockoidc.TokenEndpoint {
 				next.ServeHTTP(w, r)
@@ -56,17 +53,6 @@ func startKeyOP(t *testing.T, registered *ecdsa.PublicKey) *mockoidc.MockOIDC {
 			next.ServeHTTP(w, r)
 		})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Shutdown() })
 	return m
 }
 

@@ -1,34 +1,18 @@
 package proxy_test
 
 import (
-	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/authgate/authgate/proxy/oidc/oidctest"
 	"github.com/oauth2-proxy/mockoidc"
 )
 
 // startMockOP runs a real OpenID Provider (mockoidc) on loopback.
-func startMockOP(t *testing.T) *mockoidc.MockOIDC {
-	t.Helper()
-	m, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Shutdown() })
-	return m
-}
+func startMockOP(t *testing.T) *mockoidc.MockOIDC { return oidctest.Start(t) }
 
 // oidcYAML serves the sign-in page with one provider, m, admitting the
 // group staff.
@@ -149,40 +133,10 @@ func TestOIDCProviderDownIsReportedNotFatal(t *testing.T) {
 // end_session_endpoint, as Keycloak's, Entra ID's and Okta's do
 // (mockoidc's names none).
 func startMockOPWithEndSession(t *testing.T) *mockoidc.MockOIDC {
-	t.Helper()
-	m, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = m.AddMiddleware(func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != mockoidc.DiscoveryEndpoint {
-				next.ServeHTTP(w, r)
-				return
-			}
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			var doc map[string]any
-			if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			doc["end_session_endpoint"] = m.Addr() + "/oidc/logout"
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(doc)
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Shutdown() })
+	var m *mockoidc.MockOIDC
+	m = oidctest.Start(t, oidctest.Discovery(func(doc map[string]any) {
+		doc["end_session_endpoint"] = m.Addr() + "/oidc/logout"
+	}))
 	return m
 }
 

@@ -1,34 +1,15 @@
 package main
 
 import (
-	"net"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/proxy/oidc/oidctest"
 	"github.com/chromedp/chromedp"
 	"github.com/oauth2-proxy/mockoidc"
 )
-
-// startOP runs a real OpenID Provider (mockoidc) on loopback. It signs in
-// whoever was queued last, without a page of its own.
-func startOP(t *testing.T) *mockoidc.MockOIDC {
-	t.Helper()
-	m, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Shutdown() })
-	return m
-}
 
 // TestChromiumOIDCBehindNginx drives headless Chromium through nginx
 // auth_request (deploy/nginx/webapp.conf) to a protected page whose people
@@ -38,7 +19,7 @@ func startOP(t *testing.T) *mockoidc.MockOIDC {
 // X-Auth-* headers. Signing out ends the session; a second browser, whose
 // user is outside allowed_groups, is refused with a page that says why.
 func TestChromiumOIDCBehindNginx(t *testing.T) {
-	op := startOP(t)
+	op := oidctest.Start(t)
 	s := startWebStack(t, "15m", `providers:
   - name: mock
     display_name: Mock IdP

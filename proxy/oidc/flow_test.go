@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/authgate/authgate/proxy/oidc/oidctest"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
 )
@@ -68,22 +68,15 @@ type op struct {
 
 func startOP(t *testing.T) *op {
 	t.Helper()
-	m, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &op{MockOIDC: m}
-	if err := m.AddMiddleware(o.middleware); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Shutdown() })
+	o := &op{}
+	o.MockOIDC = oidctest.Start(t, oidctest.Discovery(func(doc map[string]any) {
+		o.mu.Lock()
+		edit := o.discovery
+		o.mu.Unlock()
+		if edit != nil {
+			edit(doc)
+		}
+	}), o.middleware)
 	return o
 }
 
@@ -96,21 +89,8 @@ func (o *op) set(tamper func(h, c map[string]any) *rsa.PrivateKey, request func(
 func (o *op) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
-		tamper, request, discovery, gate := o.tamper, o.request, o.discovery, o.gate
+		tamper, request, gate := o.tamper, o.request, o.gate
 		o.mu.Unlock()
-		if r.URL.Path == mockoidc.DiscoveryEndpoint && discovery != nil {
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			var doc map[string]any
-			if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			discovery(doc)
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(doc)
-			return
-		}
 		if r.URL.Path == mockoidc.TokenEndpoint && gate != nil {
 			_ = r.ParseForm()
 			if err := gate(r); err != nil {
