@@ -38,7 +38,7 @@ func (s *Store) Import(ctx context.Context, d *accounts.Dump) (accounts.ImportRe
 		var users, families, tokens, denied, subjects, links []importRow
 		for _, u := range d.Users {
 			users = append(users, importRow{fmt.Sprintf("user %q", u.Username), []any{
-				u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.PasswordHash,
+				u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash,
 				roles(u.Roles), u.Disabled, timestamp(u.CreatedAt), timestamp(u.UpdatedAt)}})
 		}
 		for _, f := range d.Families {
@@ -73,13 +73,14 @@ func (s *Store) Import(ctx context.Context, d *accounts.Dump) (accounts.ImportRe
 			taken error
 		}{
 			{`INSERT INTO users
-				(id, username, username_key, email, email_key, password_hash, roles, disabled, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+				(id, username, username_key, email, email_key, email_verified, password_hash, roles, disabled, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 				ON CONFLICT (id) DO NOTHING RETURNING true`, users, &rep.Users, nil},
 			// The no-op update locks a link already present and returns
 			// it, so that one of another user is told from one of the
 			// same, even when a sign-in created it meanwhile: true when
-			// added or the same user's, false when another user's.
+			// added, false when present for the same user, NULL when
+			// present for another.
 			{`INSERT INTO external_links (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4)
 				ON CONFLICT (provider, subject) DO UPDATE SET user_id = external_links.user_id
 				RETURNING CASE WHEN user_id <> $3 THEN NULL ELSE xmax = 0 END`, links, &rep.Links, accounts.ErrLinkTaken},

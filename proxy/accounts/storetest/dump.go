@@ -56,6 +56,7 @@ func Populate(t *testing.T, s accounts.Store) *accounts.Dump {
 	if ls, ok := s.(accounts.LinkStore); ok {
 		dave := user("dave")
 		dave.PasswordHash = "" // signs in only through the provider
+		dave.EmailVerified = true
 		l := accounts.Link{Provider: "keycloak", Subject: "sub-dave", UserID: dave.ID, CreatedAt: at(3 * time.Minute)}
 		if err := ls.CreateLinkedUser(ctx(t), dave, l); err != nil {
 			t.Fatal(err)
@@ -110,7 +111,8 @@ func equalRecord(a, b any) bool {
 	switch x := a.(type) {
 	case accounts.User:
 		y := b.(accounts.User)
-		return x.ID == y.ID && x.Username == y.Username && x.Email == y.Email && x.PasswordHash == y.PasswordHash &&
+		return x.ID == y.ID && x.Username == y.Username && x.Email == y.Email && x.EmailVerified == y.EmailVerified &&
+			x.PasswordHash == y.PasswordHash &&
 			slices.Equal(x.Roles, y.Roles) && x.Disabled == y.Disabled && x.CreatedAt.Equal(y.CreatedAt) && x.UpdatedAt.Equal(y.UpdatedAt)
 	case accounts.Family:
 		y := b.(accounts.Family)
