@@ -76,7 +76,7 @@ func reportLine(kind string, added, present int) *regexp.Regexp {
 
 // TestStoreCopy copies a SQLite store made by 'authgate users add', with a
 // user linked to an external provider, into PostgreSQL, twice, finds the
-// linked user by its link there, and logs in as a copied user through a
+// linked user, its email still verified, by its link there, and logs in as a copied user through a
 // real 'authgate serve' on the PostgreSQL store.
 func TestStoreCopy(t *testing.T) {
 	lite := usersConfig(t)
@@ -88,8 +88,8 @@ func TestStoreCopy(t *testing.T) {
 	litePath := filepath.Join(filepath.Dir(lite), "state", "authgate.db")
 	from := "sqlite:" + litePath
 	// A user a provider's sign-in created, as accounts.SignInExternal does.
-	carol := &accounts.User{ID: "id-carol", Username: "carol", Email: "carol@example.com", Roles: []string{},
-		CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	carol := &accounts.User{ID: "id-carol", Username: "carol", Email: "carol@example.com", EmailVerified: true,
+		Roles: []string{}, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	link := accounts.Link{Provider: "keycloak", Subject: "sub-carol", UserID: carol.ID, CreatedAt: time.Now()}
 	src, err := sqlite.Open(t.Context(), litePath)
 	if err != nil {
@@ -141,8 +141,8 @@ func TestStoreCopy(t *testing.T) {
 	}
 	got, err := pg.UserByLink(t.Context(), link.Provider, link.Subject)
 	pg.Close()
-	if err != nil || got.ID != carol.ID {
-		t.Errorf("UserByLink on the copy: %+v, %v; want user %s", got, err, carol.ID)
+	if err != nil || got.ID != carol.ID || !got.EmailVerified {
+		t.Errorf("UserByLink on the copy: %+v, %v; want user %s with a verified email", got, err, carol.ID)
 	}
 
 	startProcess(t, cfg, admin)
