@@ -108,14 +108,22 @@ func (s *Service) refreshExternal(ctx context.Context, u *User, ext External, ro
 			return nil
 		}, nil)
 	}
+	reason := "unverified"
 	err := update(email, verified)
 	if errors.Is(err, ErrEmailTaken) {
 		// Another user has the address the provider now vouches for: the
 		// stored one stays, no longer vouched for.
+		reason = "taken"
 		err = update(u.Email, false)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if u.EmailVerified && !stored.EmailVerified {
+		// Not silent: the user's upstreams stop getting an email. The
+		// addresses stay out of the log.
+		s.d.Logger.Info("email no longer verified by the provider", "user", u.ID,
+			"provider", ext.Provider, "reason", reason)
 	}
 	return &stored, nil
 }

@@ -1,6 +1,7 @@
 package accounts_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/authgate/authgate/proxy/accounts"
@@ -29,20 +30,22 @@ func TestSignInExternalEmail(t *testing.T) {
 		ext          accounts.External
 		wantEmail    string
 		wantVerified bool
+		wantLog      string // the reason logged when a verified email loses it
 	}{
-		{"first, unverified: no email stored", ext("alice@example.com", false), "", false},
-		{"verified", ext("alice@example.com", true), "alice@example.com", true},
-		{"same address unverified", ext("alice@example.com", false), "alice@example.com", false},
-		{"verified again", ext("alice@example.com", true), "alice@example.com", true},
-		{"new verified address", ext("alice@new.example", true), "alice@new.example", true},
-		{"other address unverified", ext("mallory@example.com", false), "alice@new.example", false},
-		{"verified again after", ext("alice@new.example", true), "alice@new.example", true},
-		{"another user's address verified", ext("BOB@example.com", true), "alice@new.example", false},
-		{"no email", ext("", false), "alice@new.example", false},
-		{"invalid address said verified", ext("not an address", true), "alice@new.example", false},
-		{"back to verified", ext("alice@new.example", true), "alice@new.example", true},
+		{"first, unverified: no email stored", ext("alice@example.com", false), "", false, ""},
+		{"verified", ext("alice@example.com", true), "alice@example.com", true, ""},
+		{"same address unverified", ext("alice@example.com", false), "alice@example.com", false, "unverified"},
+		{"verified again", ext("alice@example.com", true), "alice@example.com", true, ""},
+		{"new verified address", ext("alice@new.example", true), "alice@new.example", true, ""},
+		{"other address unverified", ext("mallory@example.com", false), "alice@new.example", false, "unverified"},
+		{"verified again after", ext("alice@new.example", true), "alice@new.example", true, ""},
+		{"another user's address verified", ext("BOB@example.com", true), "alice@new.example", false, "taken"},
+		{"no email", ext("", false), "alice@new.example", false, ""},
+		{"invalid address said verified", ext("not an address", true), "alice@new.example", false, ""},
+		{"back to verified", ext("alice@new.example", true), "alice@new.example", true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			logged := len(e.logs.String())
 			sess, err := e.svc.SignInExternal(ctx, tc.ext)
 			if err != nil {
 				t.Fatal(err)
@@ -61,6 +64,17 @@ func TestSignInExternalEmail(t *testing.T) {
 				t.Fatalf("refresh: %d %s", r.code, r.raw)
 			} else {
 				check("refreshed access token", r.str("access_token"))
+			}
+			logs := e.logs.String()[logged:]
+			const msg = "email no longer verified by the provider"
+			if got := strings.Contains(logs, msg); got != (tc.wantLog != "") {
+				t.Errorf("logged %q; want %q: %v", logs, msg, tc.wantLog != "")
+			}
+			if tc.wantLog != "" && !strings.Contains(logs, "reason="+tc.wantLog) {
+				t.Errorf("logged %q, want reason=%s", logs, tc.wantLog)
+			}
+			if strings.Contains(logs, "@") {
+				t.Errorf("logged an address: %q", logs)
 			}
 			bob, err := e.store.UserByUsername(ctx, "bob")
 			if err != nil || bob.Email != "bob@example.com" || bob.EmailVerified {
