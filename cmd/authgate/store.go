@@ -159,6 +159,7 @@ func printReport(w io.Writer, rep accounts.ImportReport) error {
 		{"refresh tokens", rep.Tokens},
 		{"denied tokens", rep.Denied},
 		{"subject revocations", rep.Subjects},
+		{"external links", rep.Links},
 	} {
 		fmt.Fprintf(tw, "%s\t%d\t%d\n", line.kind, line.c.Added, line.c.Present)
 	}

@@ -8,8 +8,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/postgres"
 	"github.com/authgate/authgate/proxy/postgres/pgtest"
+	"github.com/authgate/authgate/proxy/sqlite"
 )
 
 // pgConfig writes, in a directory of its own, a config whose store is a
@@ -70,9 +74,10 @@ func reportLine(kind string, added, present int) *regexp.Regexp {
 	return regexp.MustCompile(`(?m)^` + kind + ` +` + fmt.Sprint(added) + ` +` + fmt.Sprint(present) + `$`)
 }
 
-// TestStoreCopy copies a SQLite store made by 'authgate users add' into
-// PostgreSQL, twice, and logs in as a copied user through a real
-// 'authgate serve' on the PostgreSQL store.
+// TestStoreCopy copies a SQLite store made by 'authgate users add', with a
+// user linked to an external provider, into PostgreSQL, twice, finds the
+// linked user, its email still verified, by its link there, and logs in as a copied user through a
+// real 'authgate serve' on the PostgreSQL store.
 func TestStoreCopy(t *testing.T) {
 	lite := usersConfig(t)
 	for _, name := range []string{"alice", "bob"} {
@@ -80,7 +85,21 @@ func TestStoreCopy(t *testing.T) {
 			t.Fatalf("users add %s: %v\n%s", name, err, out)
 		}
 	}
-	from := "sqlite:" + filepath.Join(filepath.Dir(lite), "state", "authgate.db")
+	litePath := filepath.Join(filepath.Dir(lite), "state", "authgate.db")
+	from := "sqlite:" + litePath
+	// A user a provider's sign-in created, as accounts.SignInExternal does.
+	carol := &accounts.User{ID: "id-carol", Username: "carol", Email: "carol@example.com", EmailVerified: true,
+		Roles: []string{}, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	link := accounts.Link{Provider: "keycloak", Subject: "sub-carol", UserID: carol.ID, CreatedAt: time.Now()}
+	src, err := sqlite.Open(t.Context(), litePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = src.CreateLinkedUser(t.Context(), carol, link)
+	src.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	listen, admin := freeAddr(t), freeAddr(t)
 	cfg, dbURL, pwFile, pw := pgConfig(t, listen, admin)
 
@@ -90,7 +109,8 @@ func TestStoreCopy(t *testing.T) {
 	}
 	t.Logf("first copy:\n%s", out)
 	for _, want := range []*regexp.Regexp{
-		reportLine("users", 2, 0), reportLine("refresh families", 0, 0), reportLine("subject revocations", 0, 0),
+		reportLine("users", 3, 0), reportLine("refresh families", 0, 0), reportLine("subject revocations", 0, 0),
+		reportLine("external links", 1, 0),
 	} {
 		if !want.MatchString(out) {
 			t.Errorf("first copy printed\n%s\nwant a line matching %s", out, want)
@@ -105,8 +125,24 @@ func TestStoreCopy(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second store copy: %v\n%s", err, stderr)
 	}
-	if !reportLine("users", 0, 2).MatchString(out) {
-		t.Errorf("second copy printed\n%s\nwant both users already present", out)
+	if !reportLine("users", 0, 3).MatchString(out) || !reportLine("external links", 0, 1).MatchString(out) {
+		t.Errorf("second copy printed\n%s\nwant every user and the link already present", out)
+	}
+
+	// The provider's next sign-in finds the same user, not a new one.
+	withPW, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withPW.User = url.UserPassword(withPW.User.Username(), pw)
+	pg, err := postgres.Open(t.Context(), withPW.String(), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pg.UserByLink(t.Context(), link.Provider, link.Subject)
+	pg.Close()
+	if err != nil || got.ID != carol.ID || !got.EmailVerified {
+		t.Errorf("UserByLink on the copy: %+v, %v; want user %s with a verified email", got, err, carol.ID)
 	}
 
 	startProcess(t, cfg, admin)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -55,6 +56,25 @@ type env struct {
 	store accounts.Store
 	clock *clock
 	ver   *token.Verifier
+	logs  *syncBuffer // the Service's log, as text
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // newEnv returns a Service with open signup, the given tweaks applied to its
@@ -97,7 +117,9 @@ func newEnvIssuers(t *testing.T, tweak func(*accounts.Config), external ...token
 	if tweak != nil {
 		tweak(&cfg)
 	}
+	logs := &syncBuffer{}
 	svc, err := accounts.New(cfg, accounts.Deps{
+		Logger:      slog.New(slog.NewTextHandler(logs, nil)),
 		Store:       store,
 		Hasher:      sharedHasher(t),
 		Signer:      token.NewSigner(key, issuer, audience, clk.Now),
@@ -113,7 +135,7 @@ func newEnvIssuers(t *testing.T, tweak func(*accounts.Config), external ...token
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, svc: svc, store: store, clock: clk, ver: ver}
+	return &env{t: t, svc: svc, store: store, clock: clk, ver: ver, logs: logs}
 }
 
 // sharedHasher is one hasher per test binary: hashing is the slow part.

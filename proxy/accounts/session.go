@@ -139,9 +139,11 @@ func (s *Service) accessToken(u *User, sid string) (*issued, error) {
 		"sid":                sid,
 	}
 	if u.Email != "" {
-		// Signup does not verify addresses: upstreams are not sent an
-		// unverified email as identity (see proxy's identity headers).
-		claims["email"], claims["email_verified"] = u.Email, false
+		// Signup does not verify addresses; a provider does, and
+		// EmailVerified says whether it still vouches for this one.
+		// Upstreams are sent only a verified email as identity (see
+		// proxy's identity headers).
+		claims["email"], claims["email_verified"] = u.Email, u.EmailVerified
 	}
 	tok, exp, err := s.d.Signer.Sign(u.ID, claims, s.cfg.AccessTTL)
 	if err != nil {

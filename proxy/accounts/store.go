@@ -28,6 +28,11 @@ type User struct {
 	Username string
 	// Email is optional ("" for none); unique compared by FoldKey.
 	Email string
+	// EmailVerified says an external OpenID Connect provider verified
+	// Email for this user at their latest sign-in through it; only then do
+	// authgate's tokens say "email_verified": true and upstreams get the
+	// email. Signup and 'authgate users add' do not verify addresses.
+	EmailVerified bool
 	// PasswordHash is an argon2id PHC string.
 	PasswordHash string
 	Roles        []string
@@ -121,11 +126,13 @@ type Store interface {
 	// ListUsers returns every user ordered by creation.
 	ListUsers(ctx context.Context) ([]User, error)
 	// UpdateUser reads the user with that ID (ErrNotFound if none), applies
-	// change to it and stores its PasswordHash, Roles, Disabled and
-	// UpdatedAt, all in one transaction, so concurrent updates (a login
-	// rehashing a password while an operator disables the account) never
-	// undo each other. change must not call the Store; when it returns an
-	// error nothing is stored and that error is returned. When revoke is
+	// change to it and stores its Email, EmailVerified, PasswordHash,
+	// Roles, Disabled and UpdatedAt, all in one transaction, so concurrent
+	// updates (a login rehashing a password while an operator disables the
+	// account) never undo each other; an Email another user has is
+	// ErrEmailTaken, with nothing stored. change must not call the Store;
+	// when it returns an error nothing is stored and that error is
+	// returned. When revoke is
 	// non-nil the same transaction also revokes all of the user's live
 	// families with revoke.Reason at revoke.At (so that Revocations reports
 	// them as session revocations) and records the subject revocation

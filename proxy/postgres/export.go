@@ -12,7 +12,8 @@ import (
 // Export reads everything the store holds, from one snapshot (a read-only
 // repeatable-read transaction), so the dump is consistent while replicas
 // keep writing: users in ListUsers' order, families with every token
-// they issued, denied tokens and subject revocations, expired or not.
+// they issued, denied tokens and subject revocations, expired or not, and
+// the users' links to external providers.
 // Login failure counts are not part of a dump.
 func (s *Store) Export(ctx context.Context) (*accounts.Dump, error) {
 	const op = "export"
@@ -65,6 +66,16 @@ func (s *Store) Export(ctx context.Context) (*accounts.Dump, error) {
 				}
 				r.Before = fromTimestamp(before)
 				d.Subjects = append(d.Subjects, r)
+				return nil
+			}},
+			{`SELECT provider, subject, user_id, created_at FROM external_links ORDER BY created_at NULLS FIRST, provider, subject`, func(row pgx.CollectableRow) error {
+				var l accounts.Link
+				var created pgtype.Timestamptz
+				if err := row.Scan(&l.Provider, &l.Subject, &l.UserID, &created); err != nil {
+					return err
+				}
+				l.CreatedAt = fromTimestamp(created)
+				d.Links = append(d.Links, l)
 				return nil
 			}},
 		}

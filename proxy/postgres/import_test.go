@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,7 +43,7 @@ func counts(d *accounts.Dump, added bool) accounts.ImportReport {
 		return accounts.ImportCount{Present: n}
 	}
 	return accounts.ImportReport{Users: c(len(d.Users)), Families: c(len(d.Families)), Tokens: c(len(d.Tokens)),
-		Denied: c(len(d.Denied)), Subjects: c(len(d.Subjects))}
+		Denied: c(len(d.Denied)), Subjects: c(len(d.Subjects)), Links: c(len(d.Links))}
 }
 
 // TestImportFromSQLite: a SQLite store's export imported into PostgreSQL
@@ -112,15 +113,22 @@ func TestImportFromSQLite(t *testing.T) {
 	storetest.CompareDump(t, got, want)
 }
 
-// TestImportConflicts: a new user whose username or email another user has
-// fails the whole import, naming the username; revocations already in the
-// store keep the later cut-off and expiry.
+// TestImportConflicts: a new user whose username or email another user has,
+// an external link the store holds for another user, or a link of a user
+// neither in the store nor in the dump fails the whole import, naming the
+// record; revocations already in the store keep the later cut-off and
+// expiry.
 func TestImportConflicts(t *testing.T) {
 	t.Parallel()
 	dump, _ := sqliteDump(t)
+	if len(dump.Links) != 1 {
+		t.Fatalf("dump links = %+v, want one", dump.Links)
+	}
+	link := dump.Links[0]
 	for _, tc := range []struct {
 		name    string
 		prepare func(t *testing.T, s *Store)
+		edit    func(d *accounts.Dump) // of a copy of the dump
 		wantErr error
 		wantMsg string
 	}{
@@ -148,12 +156,46 @@ func TestImportConflicts(t *testing.T) {
 			wantErr: accounts.ErrEmailTaken,
 			wantMsg: `user "` + dump.Users[1].Username + `"`,
 		},
+		{
+			// The person signed in on PostgreSQL already and got an
+			// account there: merging the two is the operator's choice.
+			name: "link held by another user",
+			prepare: func(t *testing.T, s *Store) {
+				u := testUser("erin")
+				u.PasswordHash = ""
+				l := accounts.Link{Provider: link.Provider, Subject: link.Subject, UserID: u.ID, CreatedAt: t0}
+				if err := s.CreateLinkedUser(t.Context(), u, l); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantErr: accounts.ErrLinkTaken,
+			wantMsg: fmt.Sprintf("external link %s %q of user %s", link.Provider, link.Subject, link.UserID),
+		},
+		{
+			name: "link of an unknown user",
+			edit: func(d *accounts.Dump) {
+				d.Links = append(d.Links, accounts.Link{Provider: "google", Subject: "sub-ghost", UserID: "id-ghost"})
+			},
+			wantErr: accounts.ErrNotFound,
+			wantMsg: `external link google "sub-ghost" of user id-ghost`,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s, _ := openFresh(t, Options{})
-			tc.prepare(t, s)
-			_, err := s.Import(t.Context(), dump)
+			if tc.prepare != nil {
+				tc.prepare(t, s)
+			}
+			before, err := s.Export(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := *dump
+			d.Links = slices.Clone(dump.Links)
+			if tc.edit != nil {
+				tc.edit(&d)
+			}
+			_, err = s.Import(t.Context(), &d)
 			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.wantMsg) {
 				t.Fatalf("Import: %v, want %v naming %s", err, tc.wantErr, tc.wantMsg)
 			}
@@ -161,9 +203,7 @@ func TestImportConflicts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got.Users) != 1 || len(got.Families)+len(got.Tokens)+len(got.Denied)+len(got.Subjects) != 0 {
-				t.Errorf("a failed import left %+v", got)
-			}
+			storetest.CompareDump(t, got, before) // nothing imported
 		})
 	}
 

@@ -269,3 +269,50 @@ func TestMigrateWaitsForLock(t *testing.T) {
 		t.Errorf("Migrate after the lock was released: %v", err)
 	}
 }
+
+// TestEmailVerifiedMigration: users stored before migration 5 come out of
+// it unverified, whatever their email.
+func TestEmailVerifiedMigration(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.Database(t)
+	conn := connect(t, dbURL)
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), migrationsTable); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:4] {
+		if err := apply(t.Context(), conn, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []struct{ id, username, email string }{
+		{"id-alice", "alice", "alice@example.com"},
+		{"id-bob", "bob", ""},
+	} {
+		if _, err := conn.Exec(t.Context(), `INSERT INTO users (id, username, username_key, email, email_key, password_hash)
+			VALUES ($1, $2, $3, $4, $5, '')`, u.id, u.username, foldKey(u.username), u.email, emailKey(u.email)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applied, err := Migrate(t.Context(), dbURL, Options{})
+	if err != nil || len(applied) != 1 || applied[0] != "0005_email_verified.sql" {
+		t.Fatalf("Migrate = %q, %v; want 0005_email_verified.sql alone", applied, err)
+	}
+	s, err := Open(t.Context(), dbURL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	us, err := s.ListUsers(t.Context())
+	if err != nil || len(us) != 2 {
+		t.Fatalf("ListUsers = %+v, %v", us, err)
+	}
+	for _, u := range us {
+		if u.EmailVerified {
+			t.Errorf("user %s: EmailVerified after the migration", u.Username)
+		}
+	}
+}

@@ -14,7 +14,7 @@ import (
 )
 
 // userColumns are the columns scanUser reads, in order.
-const userColumns = `id, username, email, password_hash, roles, disabled, created_at, updated_at`
+const userColumns = `id, username, email, email_verified, password_hash, roles, disabled, created_at, updated_at`
 
 // foldKey is the form in which usernames and emails are compared:
 // accounts.FoldKey, computed here in Go rather than by the database, so the
@@ -55,9 +55,9 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 	}
 	defer cancel()
 	_, err = s.pool.Exec(ctx, `INSERT INTO users
-		(id, username, username_key, email, email_key, password_hash, roles, disabled, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.PasswordHash,
+		(id, username, username_key, email, email_key, email_verified, password_hash, roles, disabled, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash,
 		roles(u.Roles), u.Disabled, timestamp(u.CreatedAt), timestamp(u.UpdatedAt))
 	return wrapErr(op, err)
 }
@@ -134,7 +134,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]accounts.User, error) {
 func scanUser(row pgx.Row) (*accounts.User, error) {
 	var u accounts.User
 	var created, updated pgtype.Timestamptz
-	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &u.Roles, &u.Disabled, &created, &updated); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.PasswordHash, &u.Roles, &u.Disabled, &created, &updated); err != nil {
 		return nil, err
 	}
 	if len(u.Roles) == 0 {
@@ -145,8 +145,10 @@ func scanUser(row pgx.Row) (*accounts.User, error) {
 }
 
 // UpdateUser reads the user id inside a transaction, locking its row, applies
-// change and stores PasswordHash, Roles, Disabled and UpdatedAt
-// (accounts.ErrNotFound if there is no such user). Concurrent UpdateUser
+// change and stores Email, EmailVerified, PasswordHash, Roles, Disabled and
+// UpdatedAt (accounts.ErrNotFound if there is no such user,
+// accounts.ErrEmailTaken if another user has the email; an unchanged email
+// keeps its stored key, legacy or not). Concurrent UpdateUser
 // calls for the same user, from any replica, take turns: each change sees
 // the previous one's result. With a non-nil revoke it also, in the same
 // transaction, revokes every live family of the user and records the
@@ -173,8 +175,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, change func(u *accoun
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users
-			SET password_hash = $1, roles = $2, disabled = $3, updated_at = $4 WHERE id = $5`,
-			u.PasswordHash, roles(u.Roles), u.Disabled, timestamp(u.UpdatedAt), id); err != nil {
+			SET email_key = CASE WHEN email = $1 THEN email_key ELSE $2 END, email = $1, email_verified = $3,
+				password_hash = $4, roles = $5, disabled = $6, updated_at = $7
+			WHERE id = $8`,
+			u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash, roles(u.Roles), u.Disabled, timestamp(u.UpdatedAt), id); err != nil {
 			return wrapErr(op, err)
 		}
 		if revoke == nil {

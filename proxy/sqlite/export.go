@@ -61,6 +61,16 @@ func (s *Store) Export(ctx context.Context) (*accounts.Dump, error) {
 				d.Subjects = append(d.Subjects, r)
 				return nil
 			}},
+			{`SELECT provider, subject, user_id, created_at FROM external_links ORDER BY created_at, provider, subject`, func(rows *sql.Rows) error {
+				var l accounts.Link
+				var created sql.NullInt64
+				if err := rows.Scan(&l.Provider, &l.Subject, &l.UserID, &created); err != nil {
+					return err
+				}
+				l.CreatedAt = fromMillis(created)
+				d.Links = append(d.Links, l)
+				return nil
+			}},
 		}
 		for _, st := range steps {
 			rows, err := tx.QueryContext(ctx, st.query)

@@ -141,3 +141,47 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 		t.Errorf("table of the failed migration: count %d, %v", n, err)
 	}
 }
+
+// TestEmailVerifiedMigration: users stored before migration 4 come out of
+// it unverified, whatever their email.
+func TestEmailVerifiedMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "authgate.db")
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:3] {
+		if err := apply(t.Context(), db, m, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []struct{ id, username, email string }{
+		{"id-alice", "alice", "alice@example.com"},
+		{"id-bob", "bob", ""},
+	} {
+		if _, err := db.ExecContext(t.Context(), `INSERT INTO users (id, username, username_key, email, email_key, password_hash)
+			VALUES (?, ?, ?, ?, ?, '')`, u.id, u.username, foldKey(u.username), u.email, emailKey(u.email)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	us, err := s.ListUsers(t.Context())
+	if err != nil || len(us) != 2 {
+		t.Fatalf("ListUsers = %+v, %v", us, err)
+	}
+	for _, u := range us {
+		if u.EmailVerified {
+			t.Errorf("user %s: EmailVerified after the migration", u.Username)
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // userColumns are the columns scanUser reads, in order.
-const userColumns = `id, username, email, password_hash, roles, disabled, created_at, updated_at`
+const userColumns = `id, username, email, email_verified, password_hash, roles, disabled, created_at, updated_at`
 
 // foldKey is the form in which usernames and emails are compared:
 // accounts.FoldKey, computed here in Go rather than by the database, so the
@@ -54,9 +54,9 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users
-			(id, username, username_key, email, email_key, password_hash, roles, disabled, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.PasswordHash,
+			(id, username, username_key, email, email_key, email_verified, password_hash, roles, disabled, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash,
 			roles, u.Disabled, millis(u.CreatedAt), millis(u.UpdatedAt))
 		return wrapErr(op, err)
 	})
@@ -123,7 +123,7 @@ func scanUser(row interface{ Scan(...any) error }) (*accounts.User, error) {
 	var u accounts.User
 	var roles string
 	var created, updated sql.NullInt64
-	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &roles, &u.Disabled, &created, &updated); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.PasswordHash, &roles, &u.Disabled, &created, &updated); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
@@ -134,8 +134,10 @@ func scanUser(row interface{ Scan(...any) error }) (*accounts.User, error) {
 }
 
 // UpdateUser reads the user id inside a write transaction, applies change
-// and stores PasswordHash, Roles, Disabled and UpdatedAt
-// (accounts.ErrNotFound if there is no such user). With a non-nil revoke it
+// and stores Email, EmailVerified, PasswordHash, Roles, Disabled and
+// UpdatedAt (accounts.ErrNotFound if there is no such user,
+// accounts.ErrEmailTaken if another user has the email). An unchanged
+// email keeps its stored key, legacy or not (see legacyKey). With a non-nil revoke it
 // also, in the same transaction, revokes every live family of the user and
 // records the subject revocation; a later cut-off already recorded for the
 // user is kept.
@@ -160,7 +162,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, change func(u *accoun
 			return fmt.Errorf("sqlite: %s: roles: %w", op, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users
-			SET password_hash = ?, roles = ?, disabled = ?, updated_at = ? WHERE id = ?`,
+			SET email_key = CASE WHEN email = ? THEN email_key ELSE ? END, email = ?, email_verified = ?,
+				password_hash = ?, roles = ?, disabled = ?, updated_at = ?
+			WHERE id = ?`,
+			u.Email, emailKey(u.Email), u.Email, u.EmailVerified,
 			u.PasswordHash, roles, u.Disabled, millis(u.UpdatedAt), id); err != nil {
 			return wrapErr(op, err)
 		}

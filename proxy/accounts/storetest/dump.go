@@ -10,8 +10,9 @@ import (
 
 // Populate fills an empty store through the accounts.Store interface with
 // a little of everything a dump holds (users, a rotated family, a family
-// revoked by a password change, a denied token, a subject revocation), and
-// returns the dump that store should give back.
+// revoked by a password change, a denied token, a subject revocation and,
+// when the store is an accounts.LinkStore, a user linked to an external
+// provider), and returns the dump that store should give back.
 func Populate(t *testing.T, s accounts.Store) *accounts.Dump {
 	t.Helper()
 	alice, bob := mustCreateUser(t, s, user("alice")), mustCreateUser(t, s, user("bob"))
@@ -41,7 +42,7 @@ func Populate(t *testing.T, s accounts.Store) *accounts.Dump {
 	f1.Previous, f1.Current = hash("a1"), hash("a2")
 	f1.RotatedAt, f1.LastUsedAt = at(time.Minute), at(time.Minute)
 	f2.RevokedAt, f2.RevokeReason = changed, accounts.ReasonPasswordChange
-	return &accounts.Dump{
+	d := &accounts.Dump{
 		Users:    []accounts.User{*alice, *bob, *carol},
 		Families: []accounts.Family{*f1, *f2},
 		Tokens: []accounts.IssuedToken{
@@ -52,6 +53,18 @@ func Populate(t *testing.T, s accounts.Store) *accounts.Dump {
 		Denied:   []accounts.DeniedToken{{Issuer: "https://authgate.test", JTI: "jti-1", ExpiresAt: at(time.Hour)}},
 		Subjects: []accounts.SubjectRevocation{{Subject: bob.ID, Before: changed}},
 	}
+	if ls, ok := s.(accounts.LinkStore); ok {
+		dave := user("dave")
+		dave.PasswordHash = "" // signs in only through the provider
+		dave.EmailVerified = true
+		l := accounts.Link{Provider: "keycloak", Subject: "sub-dave", UserID: dave.ID, CreatedAt: at(3 * time.Minute)}
+		if err := ls.CreateLinkedUser(ctx(t), dave, l); err != nil {
+			t.Fatal(err)
+		}
+		d.Users = append(d.Users, *dave)
+		d.Links = append(d.Links, l)
+	}
+	return d
 }
 
 // CompareDump reports every difference between got and want, ignoring the
@@ -63,6 +76,7 @@ func CompareDump(t *testing.T, got, want *accounts.Dump) {
 	compareSet(t, "tokens", got.Tokens, want.Tokens, func(x accounts.IssuedToken) string { return string(x.Hash) })
 	compareSet(t, "denied tokens", got.Denied, want.Denied, func(d accounts.DeniedToken) string { return d.Issuer + " " + d.JTI })
 	compareSet(t, "subject revocations", got.Subjects, want.Subjects, func(r accounts.SubjectRevocation) string { return r.Subject })
+	compareSet(t, "external links", got.Links, want.Links, func(l accounts.Link) string { return l.Provider + " " + l.Subject })
 }
 
 func compareSet[T any](t *testing.T, what string, got, want []T, key func(T) string) {
@@ -97,7 +111,8 @@ func equalRecord(a, b any) bool {
 	switch x := a.(type) {
 	case accounts.User:
 		y := b.(accounts.User)
-		return x.ID == y.ID && x.Username == y.Username && x.Email == y.Email && x.PasswordHash == y.PasswordHash &&
+		return x.ID == y.ID && x.Username == y.Username && x.Email == y.Email && x.EmailVerified == y.EmailVerified &&
+			x.PasswordHash == y.PasswordHash &&
 			slices.Equal(x.Roles, y.Roles) && x.Disabled == y.Disabled && x.CreatedAt.Equal(y.CreatedAt) && x.UpdatedAt.Equal(y.UpdatedAt)
 	case accounts.Family:
 		y := b.(accounts.Family)
@@ -113,6 +128,9 @@ func equalRecord(a, b any) bool {
 	case accounts.SubjectRevocation:
 		y := b.(accounts.SubjectRevocation)
 		return x.Subject == y.Subject && x.Before.Equal(y.Before)
+	case accounts.Link:
+		y := b.(accounts.Link)
+		return x.Provider == y.Provider && x.Subject == y.Subject && x.UserID == y.UserID && x.CreatedAt.Equal(y.CreatedAt)
 	}
 	return false
 }

@@ -26,6 +26,7 @@ func testLinks(t *testing.T, open Opener) {
 	t.Run("create and find", func(t *testing.T) {
 		s, ls := links(t)
 		alice, l := linked("alice")
+		alice.EmailVerified = true
 		if err := ls.CreateLinkedUser(ctx(t), alice, l); err != nil {
 			t.Fatal(err)
 		}

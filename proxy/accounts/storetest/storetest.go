@@ -168,7 +168,7 @@ func checkUser(t *testing.T, got *accounts.User, want *accounts.User) {
 		t.Fatalf("user %s: got nil", want.ID)
 	}
 	if got.ID != want.ID || got.Username != want.Username || got.Email != want.Email ||
-		got.PasswordHash != want.PasswordHash || got.Disabled != want.Disabled {
+		got.EmailVerified != want.EmailVerified || got.PasswordHash != want.PasswordHash || got.Disabled != want.Disabled {
 		t.Errorf("user = %+v\nwant %+v", *got, *want)
 	}
 	if !slices.Equal(got.Roles, want.Roles) {

@@ -265,7 +265,8 @@ func testUsers(t *testing.T, open Opener) {
 		}
 		checkUser(t, got, &changed)
 
-		// Only PasswordHash, Roles, Disabled and UpdatedAt are stored.
+		// What Replace does not set (Username, Email, CreatedAt) stays
+		// as stored.
 		renamed := changed
 		renamed.Username, renamed.Email, renamed.CreatedAt = "mallory", "m@example.com", at(-time.Hour)
 		renamed.Roles, renamed.Disabled = nil, false
@@ -346,6 +347,78 @@ func testUsers(t *testing.T, open Opener) {
 		}
 		if !found {
 			t.Errorf("Revocations subjects = %+v, want one for %s", subjects, alice.ID)
+		}
+	})
+
+	t.Run("email verified", func(t *testing.T) {
+		s := open(t)
+		alice := user("alice")
+		alice.EmailVerified = true
+		mustCreateUser(t, s, alice)
+		carol := mustCreateUser(t, s, user("carol")) // unverified
+		for _, get := range []func() (*accounts.User, error){
+			func() (*accounts.User, error) { return s.UserByID(ctx(t), alice.ID) },
+			func() (*accounts.User, error) { return s.UserByEmail(ctx(t), "ALICE@example.com") },
+		} {
+			got, err := get()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkUser(t, got, alice)
+		}
+		if got, err := s.UserByID(ctx(t), carol.ID); err != nil {
+			t.Fatal(err)
+		} else {
+			checkUser(t, got, carol)
+		}
+
+		// Each step starts from the previous one's result.
+		want := *alice
+		for _, tc := range []struct {
+			name     string
+			email    string
+			verified bool
+			wantErr  error
+		}{
+			{"unverify", alice.Email, false, nil},
+			{"verify again", alice.Email, true, nil},
+			{"new verified address", "Alice.New@example.com", true, nil},
+			{"another user's address", "CAROL@example.com", true, accounts.ErrEmailTaken},
+			{"no address", "", false, nil},
+			{"the first address back", alice.Email, true, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				err := s.UpdateUser(ctx(t), alice.ID, func(u *accounts.User) error {
+					u.Email, u.EmailVerified = tc.email, tc.verified
+					return nil
+				}, nil)
+				wantErr(t, "UpdateUser", err, tc.wantErr)
+				if tc.wantErr == nil {
+					want.Email, want.EmailVerified = tc.email, tc.verified
+				}
+				got, err := s.UserByID(ctx(t), alice.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkUser(t, got, &want)
+				if want.Email != "" {
+					byEmail, err := s.UserByEmail(ctx(t), want.Email)
+					if err != nil || byEmail.ID != alice.ID {
+						t.Errorf("UserByEmail(%q) = %+v, %v; want alice", want.Email, byEmail, err)
+					}
+				}
+				// A replaced address is free again.
+				if want.Email != "Alice.New@example.com" {
+					if _, err := s.UserByEmail(ctx(t), "alice.new@example.com"); !isNotFound(err) {
+						t.Errorf("UserByEmail of a replaced address: %v, want ErrNotFound", err)
+					}
+				}
+				got, err = s.UserByID(ctx(t), carol.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkUser(t, got, carol)
+			})
 		}
 	})
 }
