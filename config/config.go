@@ -201,7 +201,9 @@ type Server struct {
 // TokenCache bounds the cache of verified tokens. Entries are keyed by the
 // SHA-256 of the token; only successful verifications are kept, each until
 // the earlier of the token's exp and TTL, and nbf and exp are checked again
-// on every hit. Revocation and route policy are checked on every request,
+// on every hit. A token is stored the second time it is verified while the
+// first is still remembered, so tokens used once never displace reused
+// ones. Revocation and route policy are checked on every request,
 // cached or not. The cache belongs to one configuration: a reload starts
 // with an empty one, and a successful fetch of an issuer's JWKS drops
 // every entry verified before it.

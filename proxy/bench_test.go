@@ -90,6 +90,32 @@ func BenchmarkUncachedRequest(b *testing.B) {
 	}
 }
 
+// newTokenTokens is how many distinct tokens BenchmarkNewTokenRequest
+// rotates through: more than the default token_cache holds (about 1,350
+// access tokens), as in the load harness's "new token per request" case.
+const newTokenTokens = 3000
+
+// BenchmarkNewTokenRequest is BenchmarkAuthenticatedRequest with the
+// default token cache and a different token on every request (rotating
+// through newTokenTokens): what a client that sends a new token each time
+// costs, cache misses included. BenchmarkBareReverseProxy is its baseline.
+func BenchmarkNewTokenRequest(b *testing.B) {
+	up := benchUpstream(b)
+	g := newGateway(b, rulesYAML+`
+  - {name: todos, path: /todos, upstream: "${UPSTREAM}", auth: required, roles: [user]}
+`, up.URL)
+	authz := make([]string, newTokenTokens)
+	for i := range authz {
+		authz[i] = "Bearer " + mint(b, "alice", map[string]any{"preferred_username": "alice", "roles": []string{"user"}})
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		benchRequest(b, g, authz[i%len(authz)])
+		i++
+	}
+}
+
 // maxAddedAllocs is what authgate may add, in allocations, to the bare
 // ReverseProxy's for one authenticated request.
 const maxAddedAllocs = 20

@@ -139,7 +139,7 @@ func New(version, commit string) *Metrics {
 	})
 	m.tokenCache = f.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Subsystem: "token_cache", Name: "total",
-		Help: "Verified-token cache lookups and evictions, by result (hit|miss|eviction).",
+		Help: "Verified-token cache lookups, evictions and verified tokens not stored (seen once), by result (hit|miss|eviction|not_admitted).",
 	}, []string{"result"})
 	return m
 }
@@ -281,7 +281,7 @@ func (m *Metrics) ConfigReload(result, hash string) {
 }
 
 // TokenCache increments authgate_token_cache_total{result}; result is
-// hit|miss|eviction, anything else is "other".
+// hit|miss|eviction|not_admitted, anything else is "other".
 func (m *Metrics) TokenCache(result string) {
 	if m == nil {
 		return
@@ -312,7 +312,7 @@ var (
 	accountResults    = newSet("success", "failure", "throttled", "unavailable", "reuse")
 	throttleScopes    = newSet("account_ip", "account", "ip")
 	outcomes          = newSet("success", "failure")
-	tokenCacheResults = newSet("hit", "miss", "eviction")
+	tokenCacheResults = newSet("hit", "miss", "eviction", "not_admitted")
 	oidcResults       = newSet("success", "forbidden", "unavailable", "bad_state", "denied", "mix_up",
 		"exchange_failed", "bad_id_token", "bad_nonce", "bad_redirect", "method", "error")
 )

@@ -194,6 +194,7 @@ func TestScrapeValues(t *testing.T) {
 	m.TokenCache("hit")
 	m.TokenCache("miss")
 	m.TokenCache("eviction")
+	m.TokenCache("not_admitted")
 	m.TokenCache("eyJhbGciOi")
 
 	before := time.Now()
@@ -252,6 +253,7 @@ func TestScrapeValues(t *testing.T) {
 		{"authgate_token_cache_total", L{"result": "hit"}, 2},
 		{"authgate_token_cache_total", L{"result": "miss"}, 1},
 		{"authgate_token_cache_total", L{"result": "eviction"}, 1},
+		{"authgate_token_cache_total", L{"result": "not_admitted"}, 1},
 		{"authgate_token_cache_total", L{"result": "other"}, 1},
 
 		{"authgate_config_reloads_total", L{"result": "success"}, 3},
@@ -279,7 +281,7 @@ func TestScrapeValues(t *testing.T) {
 		"authgate_upstream_errors_total":               3,
 		"authgate_account_operations_total":            7,
 		"authgate_login_throttled_total":               3,
-		"authgate_token_cache_total":                   4,
+		"authgate_token_cache_total":                   5,
 		"authgate_jwks_last_success_timestamp_seconds": 1, // partner never succeeded
 		"authgate_config_info":                         1, // hash-one was deleted
 		"authgate_build_info":                          1,

@@ -322,6 +322,9 @@ func (c numberClaims) date(key string, get func(jwt.MapClaims) (*jwt.NumericDate
 		case f == 0:
 			return nil, nil
 		}
+		// As jwt.MapClaims reads a number, without parsing it again.
+		sec, frac := math.Modf(f)
+		return jwt.NewNumericDate(time.Unix(int64(sec), int64(frac*1e9))), nil
 	}
 	return get(jwt.MapClaims(c))
 }

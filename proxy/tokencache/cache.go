@@ -23,6 +23,13 @@
 // again: Options.Generation lets the cache drop every entry verified
 // before such a change.
 //
+// A token enters the cache the second time it is verified within a short
+// while (see Options.AdmitFirst): a client that reuses its token is served
+// from the cache from its third request on, while tokens seen only once
+// (a client that sends a new token on every request, or more distinct
+// tokens than the cache holds) never displace cached ones, nor churn the
+// cache and the garbage collector.
+//
 // The cache is bounded in entries and in bytes; when either bound is
 // reached the least recently used entries are evicted. It is split into
 // shards, each with its own lock and its share of both bounds, so the sum
@@ -115,6 +122,9 @@ const (
 	Hit      = "hit"
 	Miss     = "miss"
 	Eviction = "eviction"
+	// NotAdmitted: a verified token was not stored, as its first
+	// verification the doorkeeper remembers (see Options.AdmitFirst).
+	NotAdmitted = "not_admitted"
 )
 
 // maxShards is the number of shards of a cache large enough to split.
@@ -136,14 +146,19 @@ type Options struct {
 	TTL time.Duration
 	// Now is the clock; time.Now when nil. Use the Verifier's clock.
 	Now func() time.Time
-	// Record, when set, is called with Hit, Miss or Eviction (one call per
-	// evicted entry).
+	// Record, when set, is called with Hit, Miss, NotAdmitted or Eviction
+	// (one call per evicted entry).
 	Record func(result string)
 	// Generation, when set, returns a count that grows whenever the keys
 	// the Verifier uses change (a JWKS refresh, a key source handed over).
 	// An entry stored under another count is not served, so a key that
 	// disappears stops vouching for cached tokens at once.
 	Generation func() uint64
+	// AdmitFirst stores a token on its first successful verification.
+	// When false (the default), a token is stored only when verified again
+	// while a doorkeeper of recently verified tokens' fingerprints, sized
+	// to what the cache holds, still remembers the first verification.
+	AdmitFirst bool
 }
 
 // Cache is a Verifier that remembers successful verifications of another.
@@ -154,7 +169,11 @@ type Cache struct {
 	now    func() time.Time
 	record func(string)
 	gen    func() uint64
-	shards []shard
+	// admitFirst: Options.AdmitFirst; the shards have no doorkeeper.
+	admitFirst bool
+	// fingerprint is the package's fingerprint; tests replace it.
+	fingerprint func(*[sha256.Size]byte) uint64
+	shards      []shard
 }
 
 type shard struct {
@@ -164,6 +183,7 @@ type shard struct {
 	bytes      int64
 	maxEntries int
 	maxBytes   int64
+	door       doorkeeper // unused when Cache.admitFirst
 }
 
 type entry struct {
@@ -196,13 +216,17 @@ func New(v Verifier, o Options) *Cache {
 	if o.MaxEntries < 64*maxShards || o.MaxBytes < 64*maxShards*(EntryOverhead+1024) {
 		n = 1
 	}
-	c := &Cache{v: v, ttl: o.TTL, now: o.Now, record: o.Record, gen: o.Generation, shards: make([]shard, n)}
+	c := &Cache{v: v, ttl: o.TTL, now: o.Now, record: o.Record, gen: o.Generation,
+		admitFirst: o.AdmitFirst, fingerprint: fingerprint, shards: make([]shard, n)}
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.m = make(map[[sha256.Size]byte]*entry)
 		s.head.prev, s.head.next = &s.head, &s.head
 		s.maxEntries = o.MaxEntries / n
 		s.maxBytes = o.MaxBytes / int64(n)
+		if !o.AdmitFirst {
+			s.door = newDoorkeeper(doorkeeperSlots(min(s.maxEntries, int(s.maxBytes/typicalEntryBytes))))
+		}
 	}
 	return c
 }
@@ -259,11 +283,20 @@ func (c *Cache) generation() uint64 {
 }
 
 // store keeps id unless it cannot be served at now (not yet valid, or no
-// exp) or is larger than the shard.
+// exp), is larger than the shard, or is not admitted by the doorkeeper.
 func (c *Cache) store(s *shard, key [sha256.Size]byte, id *identity.Identity, now time.Time, gen uint64) {
 	nbf, ok := notBefore(id)
 	if !ok || now.Before(nbf) || id.ExpiresAt.IsZero() || !now.Before(id.ExpiresAt) {
 		return
+	}
+	if !c.admitFirst {
+		s.mu.Lock()
+		admitted := s.door.admit(c.fingerprint(&key))
+		s.mu.Unlock()
+		if !admitted {
+			c.count(NotAdmitted)
+			return
+		}
 	}
 	size := EntrySize(id)
 	if size > s.maxBytes {

@@ -182,50 +182,59 @@ func flip(raw string, i int) string {
 // each is verified in full rather than served from the cache.
 func TestTamperedNeverServed(t *testing.T) {
 	for _, alg := range algs {
-		t.Run(alg, func(t *testing.T) {
-			f := newFixture(t, alg, tokencache.Options{})
-			raw := f.sign(t, nil)
-			f.mustVerify(t, raw)
-			if f.mustVerify(t, raw) {
-				t.Fatal("second Verify of the same token was not served from the cache")
+		for _, admitFirst := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/admitFirst=%v", alg, admitFirst), func(t *testing.T) {
+				testTamperedNeverServed(t, alg, admitFirst)
+			})
+		}
+	}
+}
+
+func testTamperedNeverServed(t *testing.T, alg string, admitFirst bool) {
+	f := newFixture(t, alg, tokencache.Options{AdmitFirst: admitFirst})
+	raw := f.sign(t, nil)
+	f.mustVerify(t, raw)
+	if !admitFirst && !f.mustVerify(t, raw) {
+		t.Fatal("second Verify of the same token was served before it was admitted")
+	}
+	if f.mustVerify(t, raw) {
+		t.Fatal("Verify of an admitted token was not served from the cache")
+	}
+	first := strings.IndexByte(raw, '.')
+	second := first + 1 + strings.IndexByte(raw[first+1:], '.')
+	parts := []struct {
+		name     string
+		from, to int
+	}{{"header", 0, first}, {"payload", first + 1, second}, {"signature", second + 1, len(raw)}}
+	for _, p := range parts {
+		n := p.to - p.from
+		step := 1
+		if n > 64 { // a sample of positions: both ends and every step-th
+			step = n / 48
+		}
+		var positions []int
+		for i := p.from; i < p.to; i += step {
+			positions = append(positions, i)
+		}
+		positions = append(positions, p.to-1)
+		for _, i := range positions {
+			bad := flip(raw, i)
+			before := f.inner.calls.Load()
+			id, err := f.cache.Verify(bad)
+			if f.inner.calls.Load() == before {
+				t.Fatalf("%s byte %d: served from the cache", p.name, i-p.from)
 			}
-			first := strings.IndexByte(raw, '.')
-			second := first + 1 + strings.IndexByte(raw[first+1:], '.')
-			parts := []struct {
-				name     string
-				from, to int
-			}{{"header", 0, first}, {"payload", first + 1, second}, {"signature", second + 1, len(raw)}}
-			for _, p := range parts {
-				n := p.to - p.from
-				step := 1
-				if n > 64 { // a sample of positions: both ends and every step-th
-					step = n / 48
-				}
-				var positions []int
-				for i := p.from; i < p.to; i += step {
-					positions = append(positions, i)
-				}
-				positions = append(positions, p.to-1)
-				for _, i := range positions {
-					bad := flip(raw, i)
-					before := f.inner.calls.Load()
-					id, err := f.cache.Verify(bad)
-					if f.inner.calls.Load() == before {
-						t.Fatalf("%s byte %d: served from the cache", p.name, i-p.from)
-					}
-					// The last base64url character of a segment may carry
-					// unused bits that strict decoding refuses anyway; any
-					// success must be a different, genuinely valid token,
-					// which a one-byte change cannot produce.
-					if err == nil {
-						t.Fatalf("%s byte %d: tampered token verified as %+v", p.name, i-p.from, id)
-					}
-				}
+			// The last base64url character of a segment may carry
+			// unused bits that strict decoding refuses anyway; any
+			// success must be a different, genuinely valid token,
+			// which a one-byte change cannot produce.
+			if err == nil {
+				t.Fatalf("%s byte %d: tampered token verified as %+v", p.name, i-p.from, id)
 			}
-			if f.mustVerify(t, raw) {
-				t.Error("the genuine token lost its entry")
-			}
-		})
+		}
+	}
+	if f.mustVerify(t, raw) {
+		t.Error("the genuine token lost its entry")
 	}
 }
 
@@ -261,7 +270,7 @@ func TestLifetime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, keys.EdDSA, tokencache.Options{TTL: tt.ttl})
+			f := newFixture(t, keys.EdDSA, tokencache.Options{TTL: tt.ttl, AdmitFirst: true})
 			raw := f.sign(t, tt.edits(f.clk.now()))
 			if !f.mustVerify(t, raw) {
 				t.Fatal("first Verify did not reach the Verifier")
@@ -282,7 +291,7 @@ func TestLifetime(t *testing.T) {
 // TestNbfNeverServedEarly: a token accepted within the leeway before its
 // nbf is not stored, and an entry is never served before nbf.
 func TestNbfNeverServedEarly(t *testing.T) {
-	f := newFixture(t, keys.EdDSA, tokencache.Options{})
+	f := newFixture(t, keys.EdDSA, tokencache.Options{AdmitFirst: true})
 	raw := f.sign(t, map[string]any{"nbf": f.clk.now().Add(10 * time.Second).Unix()})
 	for i := 0; i < 3; i++ {
 		if !f.mustVerify(t, raw) {
@@ -299,7 +308,7 @@ func TestNbfNeverServedEarly(t *testing.T) {
 // TestErrorsNotCached: a token refused because its key has not arrived is
 // verified again, and accepted, once the key is there.
 func TestErrorsNotCached(t *testing.T) {
-	f := newFixture(t, keys.ES256, tokencache.Options{})
+	f := newFixture(t, keys.ES256, tokencache.Options{AdmitFirst: true})
 	raw := f.sign(t, nil)
 	f.src.set()
 	for i := 0; i < 2; i++ {
@@ -337,7 +346,7 @@ func TestBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, keys.EdDSA, tokencache.Options{MaxEntries: tt.maxEntries, MaxBytes: tt.maxBytes})
+			f := newFixture(t, keys.EdDSA, tokencache.Options{MaxEntries: tt.maxEntries, MaxBytes: tt.maxBytes, AdmitFirst: true})
 			const flood = 3000
 			stored := 0
 			for i := 0; i < flood; i++ {
@@ -364,7 +373,7 @@ func TestBounds(t *testing.T) {
 
 // TestLRU: a recently used entry survives eviction.
 func TestLRU(t *testing.T) {
-	f := newFixture(t, keys.EdDSA, tokencache.Options{MaxEntries: 2})
+	f := newFixture(t, keys.EdDSA, tokencache.Options{MaxEntries: 2, AdmitFirst: true})
 	a, b, c := f.sign(t, map[string]any{"jti": "a"}), f.sign(t, map[string]any{"jti": "b"}), f.sign(t, map[string]any{"jti": "c"})
 	f.mustVerify(t, a)
 	f.mustVerify(t, b)
@@ -383,7 +392,7 @@ func TestLRU(t *testing.T) {
 
 // TestConcurrent shares one cache between goroutines (run with -race).
 func TestConcurrent(t *testing.T) {
-	f := newFixture(t, keys.EdDSA, tokencache.Options{MaxEntries: 16})
+	f := newFixture(t, keys.EdDSA, tokencache.Options{MaxEntries: 16, AdmitFirst: true})
 	toks := make([]string, 40)
 	for i := range toks {
 		toks[i] = f.sign(t, map[string]any{"jti": fmt.Sprintf("jti-%d", i)})
@@ -467,7 +476,7 @@ func BenchmarkVerifyCached(b *testing.B) {
 // grows), a cached token is verified again, and refused when its key went.
 func TestGenerationChangeDropsEntries(t *testing.T) {
 	var gen atomic.Uint64
-	f := newFixture(t, keys.EdDSA, tokencache.Options{Generation: gen.Load})
+	f := newFixture(t, keys.EdDSA, tokencache.Options{Generation: gen.Load, AdmitFirst: true})
 	raw := f.sign(t, nil)
 	f.mustVerify(t, raw)
 	if f.mustVerify(t, raw) {
@@ -509,7 +518,7 @@ func TestChargedBytesCoverHeap(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const n = 1000
-			f := newFixture(t, keys.EdDSA, tokencache.Options{MaxEntries: 2 * n, MaxBytes: 1 << 30})
+			f := newFixture(t, keys.EdDSA, tokencache.Options{MaxEntries: 2 * n, MaxBytes: 1 << 30, AdmitFirst: true})
 			toks := make([]string, n)
 			for i := range toks {
 				claims := map[string]any{"sub": fmt.Sprintf("user-%d", i), "jti": fmt.Sprintf("jti-%08d", i),
