@@ -46,7 +46,7 @@ func TestChromiumOIDCBehindNginx(t *testing.T) {
 		chromedp.WaitVisible("#subject"),
 	)
 	checkAppPage(t, ctx, "after the provider", target, asked)
-	for _, h := range []struct{ id, want string }{{"#username", "alice"}, {"#roles", "user,staff,ops"}} {
+	for _, h := range []struct{ id, want string }{{"#username", "alice"}, {"#email", "alice@example.com"}, {"#roles", "user,staff,ops"}} {
 		if got := browserValue(t, ctx, h.id, chromedp.Text(h.id)); got != h.want {
 			browserFail(t, ctx, h.id, "the app received %q, want %q", got, h.want)
 		}
