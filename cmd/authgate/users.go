@@ -228,7 +228,12 @@ func listUsers(ctx context.Context, store accounts.Store, stdout io.Writer) erro
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tUSERNAME\tEMAIL\tROLES\tDISABLED\tCREATED")
 	for _, u := range users {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", u.ID, u.Username, u.Email,
+		email := u.Email
+		if u.EmailVerified {
+			// Verified by a provider: upstreams get it as X-Auth-Email.
+			email += " (verified)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", u.ID, u.Username, email,
 			strings.Join(u.Roles, ","), u.Disabled, u.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	return tw.Flush()

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authgate/authgate/proxy/accounts"
+	"github.com/authgate/authgate/proxy/sqlite"
 )
 
 // usersConfig writes a config serving accounts with closed signup.
@@ -89,5 +91,33 @@ func TestUsersCommands(t *testing.T) {
 	}
 	if _, err := users(t, "", "list"); !errors.Is(err, errUsage) {
 		t.Errorf("users list without -config: %v, want a usage error", err)
+	}
+}
+
+// TestUsersListVerifiedEmail: the list marks the emails a provider
+// verified, the ones upstreams receive.
+func TestUsersListVerifiedEmail(t *testing.T) {
+	ctx := t.Context()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Now().UTC()
+	for _, u := range []*accounts.User{
+		{ID: "u1", Username: "carol", Email: "carol@example.com", EmailVerified: true, Roles: []string{"user"}, CreatedAt: now, UpdatedAt: now},
+		{ID: "u2", Username: "dave", Email: "dave@example.com", PasswordHash: "x", Roles: []string{"user"}, CreatedAt: now, UpdatedAt: now},
+	} {
+		if err := store.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out strings.Builder
+	if err := listUsers(ctx, store, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "carol@example.com (verified)") || strings.Contains(out.String(), "dave@example.com (verified)") ||
+		!strings.Contains(out.String(), "dave@example.com") {
+		t.Errorf("list:\n%s", out.String())
 	}
 }
