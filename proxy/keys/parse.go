@@ -42,6 +42,19 @@ const maxDERBytes = 16 << 10
 // encrypted keys, ECDSA curves other than P-256, X25519 keys, OpenSSH keys
 // and RSA keys over 16384 bits.
 func Parse(pemData []byte) (*Key, error) {
+	signer, err := ParseSigner(pemData)
+	if err != nil {
+		return nil, err
+	}
+	return newAsymmetric(signer)
+}
+
+// ParseSigner parses the one PEM private key block of pemData, as [Parse]
+// selects and reads it, without Parse's checks of the key's type and
+// size: for callers that sign with other algorithms than authgate's own
+// tokens (OpenID Connect client assertions, say). Its errors wrap
+// [ErrNoKey] or [ErrUnsupported], as Parse's do.
+func ParseSigner(pemData []byte) (crypto.Signer, error) {
 	block, err := privateKeyBlock(pemData)
 	if err != nil {
 		return nil, err
@@ -66,7 +79,7 @@ func Parse(pemData []byte) (*Key, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: private key type %T cannot sign", ErrUnsupported, priv)
 	}
-	return newAsymmetric(signer)
+	return signer, nil
 }
 
 // privateKeyBlock returns the single private key block in pemData.

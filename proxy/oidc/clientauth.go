@@ -6,13 +6,13 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authgate/authgate/proxy/keys"
 )
 
 // AssertionType is the client_assertion_type of private_key_jwt client
@@ -31,48 +31,13 @@ const minClientRSABits = 2048
 var ErrClientKey = errors.New("not a usable private key")
 
 // ParseClientKey parses the PEM private key of private_key_jwt client
-// authentication: one unencrypted PKCS #8 "PRIVATE KEY", SEC 1 "EC PRIVATE
-// KEY" or PKCS #1 "RSA PRIVATE KEY" block holding an RSA key of at least
+// authentication, as keys.ParseSigner reads one: an RSA key of at least
 // 2048 bits (RS256), an ECDSA key on P-256, P-384 or P-521 (ES256, ES384,
 // ES512) or an Ed25519 key (EdDSA). The algorithm follows from the key.
 func ParseClientKey(pemData []byte) (crypto.Signer, error) {
-	var block *pem.Block
-	for rest := pemData; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		if b.Type == "EC PARAMETERS" {
-			continue
-		}
-		if block != nil {
-			return nil, fmt.Errorf("%w: more than one PEM block", ErrClientKey)
-		}
-		block = b
-	}
-	if block == nil {
-		return nil, fmt.Errorf("%w: no PEM block", ErrClientKey)
-	}
-	var (
-		key any
-		err error
-	)
-	switch block.Type {
-	case "PRIVATE KEY":
-		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		key, err = x509.ParseECPrivateKey(block.Bytes)
-	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	default:
-		return nil, fmt.Errorf("%w: PEM block %q (want an unencrypted PRIVATE KEY)", ErrClientKey, block.Type)
-	}
+	signer, err := keys.ParseSigner(pemData)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrClientKey, err)
-	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("%w: key type %T", ErrClientKey, key)
 	}
 	if _, err := assertionMethod(signer); err != nil {
 		return nil, err
