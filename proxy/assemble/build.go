@@ -496,7 +496,7 @@ func (b *builder) signIn(sessions *browser.Sessions, signing *keys.Key) *oidc.Ha
 			UsernameClaim: p.UsernameClaim, EmailClaim: p.EmailClaim, RolesClaim: p.RolesClaim,
 			AllowedEmailDomains: p.AllowedEmailDomains, AllowedGroups: p.AllowedGroups,
 			RequireEmailVerified: p.RequireEmailVerified, CreateUsers: p.CreateUsers,
-			SignOut: p.SignOut, PostLogoutRedirectURL: p.PostLogoutRedirectURL,
+			EndSession: p.SignOut == config.SignOutProvider, PostLogoutRedirectURL: p.PostLogoutRedirectURL,
 		})
 	}
 	h, err := oidc.New(oidc.Config{

@@ -73,11 +73,12 @@ type Provider struct {
 	RequireEmailVerified bool
 	// CreateUsers creates an account on someone's first sign-in.
 	CreateUsers bool
-	// SignOut is SignOutProvider to end the session at the provider too
-	// when someone signed in through it signs out (when its discovery
-	// names an end_session_endpoint), or SignOutLocal ("" too) to end
-	// authgate's session only.
-	SignOut string
+	// EndSession ends the session at the provider too when someone
+	// signed in through it signs out of authgate (OpenID Connect
+	// RP-Initiated Logout 1.0), when its discovery names an
+	// end_session_endpoint; otherwise signing out ends authgate's session
+	// only, and the provider's lives on.
+	EndSession bool
 	// PostLogoutRedirectURL is the post_logout_redirect_uri sent to the
 	// end_session_endpoint, "" for none. It must be registered at the
 	// provider; the configuration checked it is an allowed absolute URL.

@@ -8,19 +8,8 @@ import (
 	"github.com/authgate/authgate/proxy/jwks"
 )
 
-// What signing out does at a provider (Provider.SignOut).
-const (
-	// SignOutProvider ends the session at the provider too, by sending the
-	// browser to its end_session_endpoint (OpenID Connect RP-Initiated
-	// Logout 1.0), when its discovery names one.
-	SignOutProvider = "provider"
-	// SignOutLocal ends authgate's session only: the provider's session
-	// lives on, and its next sign-in may not ask for a password.
-	SignOutLocal = "local"
-)
-
 // hintCookie remembers, between a sign-in through a provider whose
-// SignOut is SignOutProvider and the sign-out, which provider it was and
+// EndSession is set and the sign-out, which provider it was and
 // the ID token to send as id_token_hint. It is sealed (AES-GCM, bound to
 // its name), HttpOnly, Secure, SameSite=Lax and scoped to the account
 // prefix, where the sign-out forms are posted.
@@ -40,11 +29,11 @@ type hint struct {
 
 // RememberSignIn sets the cookie a later sign-out reads to end the
 // session of id at its provider, valid until until (the end of authgate's
-// login). For a provider whose SignOut is not SignOutProvider it clears
-// that cookie instead.
+// login). For a provider whose EndSession is not set it clears that
+// cookie instead.
 func (h *Handler) RememberSignIn(w http.ResponseWriter, id *Identity, until time.Time) {
 	rp, ok := h.byKey[id.Provider]
-	if !ok || rp.p.SignOut != SignOutProvider {
+	if !ok || !rp.p.EndSession {
 		h.ForgetSignIn(w)
 		return
 	}
@@ -76,7 +65,7 @@ func (h *Handler) ForgetSignIn(w http.ResponseWriter) {
 // of authgate: the end_session_endpoint of the provider it signed in
 // through, with id_token_hint, client_id, post_logout_redirect_uri and a
 // state; false when its sign-in cookie is missing, does not open, names
-// a provider whose SignOut is not SignOutProvider, or one whose
+// a provider whose EndSession is not set, or one whose
 // discovery names no usable end_session_endpoint.
 func (h *Handler) SignOutURL(r *http.Request) (string, bool) {
 	rp, hn, end := h.endSession(r)
@@ -122,7 +111,7 @@ func (h *Handler) endSession(r *http.Request) (rp *remote, hn hint, end *url.URL
 		return nil, hn, nil
 	}
 	rp, ok := h.byKey[hn.Provider]
-	if !ok || rp.p.SignOut != SignOutProvider {
+	if !ok || !rp.p.EndSession {
 		return nil, hn, nil
 	}
 	if _, err := h.discover(r.Context(), rp); err != nil {

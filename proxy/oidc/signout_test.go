@@ -58,7 +58,7 @@ func signOutRequest(c *http.Cookie) *http.Request {
 
 func TestSignOutAtProvider(t *testing.T) {
 	rg := newRig(t, func(p *Provider) {
-		p.SignOut, p.PostLogoutRedirectURL = SignOutProvider, "https://auth.example.com/auth/signin"
+		p.EndSession, p.PostLogoutRedirectURL = true, "https://auth.example.com/auth/signin"
 	})
 	rg.withEndSession("")
 	id := rg.signedIn(t)
@@ -120,7 +120,7 @@ func TestSignOutFallsBackToLocal(t *testing.T) {
 		{name: "provider without end_session_endpoint", endpoint: "-"},
 		{name: "end_session_endpoint over plain http", endpoint: "http://idp.example.com/logout"},
 		{name: "end_session_endpoint not a URL", endpoint: "javascript:alert(1)"},
-		{name: "sign_out local", change: func(p *Provider) { p.SignOut = SignOutLocal },
+		{name: "sign_out local", change: func(p *Provider) { p.EndSession = false },
 			cookie: func(t *testing.T, rg *rig, id *Identity) *http.Cookie {
 				// Made by hand: RememberSignIn clears it for a local provider.
 				v, err := rg.h.seal(hintCookie, hint{Provider: "mock", IDToken: id.IDToken})
@@ -160,7 +160,7 @@ func TestSignOutFallsBackToLocal(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rg := newRig(t, func(p *Provider) {
-				p.SignOut = SignOutProvider
+				p.EndSession = true
 				if tc.change != nil {
 					tc.change(p)
 				}
@@ -186,7 +186,7 @@ func TestSignOutFallsBackToLocal(t *testing.T) {
 }
 
 func TestRememberSignIn(t *testing.T) {
-	rg := newRig(t, func(p *Provider) { p.SignOut = SignOutProvider })
+	rg := newRig(t, func(p *Provider) { p.EndSession = true })
 	rg.withEndSession("")
 	id := rg.signedIn(t)
 	for _, tc := range []struct {
@@ -199,12 +199,12 @@ func TestRememberSignIn(t *testing.T) {
 		{name: "ID token too long for a cookie: client_id alone",
 			change: func(_ *Handler, id *Identity) { id.IDToken = strings.Repeat("x", 4000) }},
 		{name: "provider signing out locally clears",
-			change: func(h *Handler, _ *Identity) { h.order[0].p.SignOut = SignOutLocal }, cleared: true},
+			change: func(h *Handler, _ *Identity) { h.order[0].p.EndSession = false }, cleared: true},
 		{name: "unknown provider clears", change: func(_ *Handler, id *Identity) { id.Provider = "other" }, cleared: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := *id
-			rg.h.order[0].p.SignOut = SignOutProvider
+			rg.h.order[0].p.EndSession = true
 			if tc.change != nil {
 				tc.change(rg.h, &id)
 			}
