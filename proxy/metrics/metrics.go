@@ -314,7 +314,7 @@ var (
 	outcomes          = newSet("success", "failure")
 	tokenCacheResults = newSet("hit", "miss", "eviction", "not_admitted")
 	oidcResults       = newSet("success", "forbidden", "unavailable", "bad_state", "denied", "mix_up",
-		"exchange_failed", "bad_id_token", "bad_nonce", "bad_redirect", "method", "error")
+		"exchange_failed", "bad_id_token", "bad_nonce", "bad_redirect", "method", "error", "busy")
 )
 
 // reasonSet is respond's closed set of reasons.

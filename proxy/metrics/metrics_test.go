@@ -197,6 +197,10 @@ func TestScrapeValues(t *testing.T) {
 	m.TokenCache("not_admitted")
 	m.TokenCache("eyJhbGciOi")
 
+	m.OIDCSignIn("keycloak", "success")
+	m.OIDCSignIn("keycloak", "busy")
+	m.OIDCSignIn("keycloak", "eyJhbGciOi")
+
 	before := time.Now()
 	m.ConfigReload("success", "hash-one")
 	m.ConfigReload("failure", "hash-bad")
@@ -230,6 +234,10 @@ func TestScrapeValues(t *testing.T) {
 		{"authgate_upstream_errors_total", L{"route": "api", "kind": "error"}, 1},
 		{"authgate_upstream_errors_total", L{"route": "api", "kind": "timeout"}, 1},
 		{"authgate_upstream_errors_total", L{"route": "api", "kind": "other"}, 1},
+
+		{"authgate_oidc_signins_total", L{"provider": "keycloak", "result": "success"}, 1},
+		{"authgate_oidc_signins_total", L{"provider": "keycloak", "result": "busy"}, 1},
+		{"authgate_oidc_signins_total", L{"provider": "keycloak", "result": "other"}, 1},
 
 		{"authgate_account_operations_total", L{"op": "login", "result": "success"}, 1},
 		{"authgate_account_operations_total", L{"op": "login", "result": "failure"}, 2},
