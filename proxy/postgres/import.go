@@ -37,9 +37,7 @@ func (s *Store) Import(ctx context.Context, d *accounts.Dump) (accounts.ImportRe
 		rep = accounts.ImportReport{} // the transaction may run again
 		var users, families, tokens, denied, subjects, links []importRow
 		for _, u := range d.Users {
-			users = append(users, importRow{fmt.Sprintf("user %q", u.Username), []any{
-				u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash,
-				roles(u.Roles), u.Disabled, timestamp(u.CreatedAt), timestamp(u.UpdatedAt)}})
+			users = append(users, importRow{fmt.Sprintf("user %q", u.Username), userArgs(&u)})
 		}
 		for _, f := range d.Families {
 			if len(f.Current) == 0 {
@@ -72,10 +70,7 @@ func (s *Store) Import(ctx context.Context, d *accounts.Dump) (accounts.ImportRe
 			// present, but another user's.
 			taken error
 		}{
-			{`INSERT INTO users
-				(id, username, username_key, email, email_key, email_verified, password_hash, roles, disabled, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-				ON CONFLICT (id) DO NOTHING RETURNING true`, users, &rep.Users, nil},
+			{insertUser + ` ON CONFLICT (id) DO NOTHING RETURNING true`, users, &rep.Users, nil},
 			// The no-op update locks a link already present and returns
 			// it, so that one of another user is told from one of the
 			// same, even when a sign-in created it meanwhile: true when

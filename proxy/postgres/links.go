@@ -42,11 +42,7 @@ func (s *Store) CreateLinkedUser(ctx context.Context, u *accounts.User, l accoun
 		return fmt.Errorf("postgres: %s: link of user %q given for user %q", op, l.UserID, u.ID)
 	}
 	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO users
-			(id, username, username_key, email, email_key, email_verified, password_hash, roles, disabled, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash,
-			roles(u.Roles), u.Disabled, timestamp(u.CreatedAt), timestamp(u.UpdatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, insertUser, userArgs(u)...); err != nil {
 			return wrapErr(op, err)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO external_links (provider, subject, user_id, created_at)

@@ -44,6 +44,17 @@ func roles(rs []string) []string {
 	return rs
 }
 
+// insertUser adds a user row; userArgs are its arguments.
+const insertUser = `INSERT INTO users
+	(id, username, username_key, email, email_key, email_verified, password_hash, roles, disabled, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+// userArgs are the arguments of insertUser for u.
+func userArgs(u *accounts.User) []any {
+	return []any{u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash,
+		roles(u.Roles), u.Disabled, timestamp(u.CreatedAt), timestamp(u.UpdatedAt)}
+}
+
 // CreateUser inserts u. A username or email already used by another user,
 // compared by accounts.FoldKey, is accounts.ErrUsernameTaken or
 // accounts.ErrEmailTaken.
@@ -54,11 +65,7 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 		return err
 	}
 	defer cancel()
-	_, err = s.pool.Exec(ctx, `INSERT INTO users
-		(id, username, username_key, email, email_key, email_verified, password_hash, roles, disabled, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash,
-		roles(u.Roles), u.Disabled, timestamp(u.CreatedAt), timestamp(u.UpdatedAt))
+	_, err = s.pool.Exec(ctx, insertUser, userArgs(u)...)
 	return wrapErr(op, err)
 }
 

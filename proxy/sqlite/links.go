@@ -44,11 +44,7 @@ func (s *Store) CreateLinkedUser(ctx context.Context, u *accounts.User, l accoun
 		if n > 0 {
 			return fmt.Errorf("sqlite: %s: %w", op, accounts.ErrLinkTaken)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users
-			(id, username, username_key, email, email_key, email_verified, password_hash, roles, disabled, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash,
-			roles, u.Disabled, millis(u.CreatedAt), millis(u.UpdatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, insertUser, userArgs(u, roles)...); err != nil {
 			return wrapErr(op, err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO external_links (provider, subject, user_id, created_at)

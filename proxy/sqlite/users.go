@@ -43,6 +43,18 @@ func encodeRoles(roles []string) (string, error) {
 	return string(b), err
 }
 
+// insertUser adds a user row; userArgs are its arguments.
+const insertUser = `INSERT INTO users
+	(id, username, username_key, email, email_key, email_verified, password_hash, roles, disabled, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// userArgs are the arguments of insertUser for u, whose roles are
+// encoded as encodeRoles does.
+func userArgs(u *accounts.User, roles string) []any {
+	return []any{u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash,
+		roles, u.Disabled, millis(u.CreatedAt), millis(u.UpdatedAt)}
+}
+
 // CreateUser inserts u. A username or email already used by another user,
 // compared by accounts.FoldKey, is accounts.ErrUsernameTaken or
 // accounts.ErrEmailTaken.
@@ -53,11 +65,7 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 		return fmt.Errorf("sqlite: %s: roles: %w", op, err)
 	}
 	return s.write(ctx, op, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO users
-			(id, username, username_key, email, email_key, email_verified, password_hash, roles, disabled, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Username, foldKey(u.Username), u.Email, emailKey(u.Email), u.EmailVerified, u.PasswordHash,
-			roles, u.Disabled, millis(u.CreatedAt), millis(u.UpdatedAt))
+		_, err := tx.ExecContext(ctx, insertUser, userArgs(u, roles)...)
 		return wrapErr(op, err)
 	})
 }
