@@ -51,6 +51,17 @@ func (a *webApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		`</p><p id="uri">` + html.EscapeString(r.RequestURI) + `</p>`))
 }
 
+// checkNoAuthgateCookies fails t if any request reached the app with one
+// of authgate's cookies.
+func (a *webApp) checkNoAuthgateCookies(t *testing.T) {
+	t.Helper()
+	for _, c := range a.cookieHeaders() {
+		if strings.Contains(strings.ToLower(c), "authgate") {
+			t.Errorf("the app received authgate's cookies: %q", c)
+		}
+	}
+}
+
 func (a *webApp) cookieHeaders() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -204,11 +215,7 @@ func TestNginxBrowserFlow(t *testing.T) {
 		browserFail(t, ctx, "renewed session", "the refresh token was not rotated")
 	}
 	checkNginxWebSocket(t, s, jar["__Host-authgate-session"].Value, subject)
-	for _, c := range s.app.cookieHeaders() {
-		if strings.Contains(strings.ToLower(c), "authgate") {
-			t.Errorf("the app received authgate's cookies: %q", c)
-		}
-	}
+	s.app.checkNoAuthgateCookies(t)
 
 	browserStep(t, ctx, "sign out",
 		chromedp.Navigate(s.front+"/auth/signout?rd=%2Fpage%2Fx"),
